@@ -1,0 +1,15 @@
+/*
+ * base/clock.h: the two clocks. Monotonic for durations and deadlines; wall for record
+ * timestamps, retention and anything a user reads. Code that decides by time takes "now" as a
+ * parameter so that tests can drive it with a fake clock.
+ */
+#ifndef TAPE_BASE_CLOCK_H
+#define TAPE_BASE_CLOCK_H
+
+#include <stdint.h>
+
+int64_t clock_mono_ns(void);
+int64_t clock_mono_ms(void);
+int64_t clock_wall_ms(void);
+
+#endif

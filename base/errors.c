@@ -1,0 +1,31 @@
+/*
+ * base/errors.c: tape_strerror() for both errno values and the project's reserved range.
+ */
+#include "base/errors.h"
+
+#include <string.h>
+
+static const char *const project_messages[TAPE_ERRNO_END - TAPE_ERRNO_BASE] = {
+	[TAPE_ECORRUPT - TAPE_ERRNO_BASE] = "data is corrupt",
+	[TAPE_EFAILED - TAPE_ERRNO_BASE] = "partition failed after an I/O error; reopen from disk",
+	[TAPE_EBADBATCH - TAPE_ERRNO_BASE] = "malformed record batch",
+	[TAPE_ECRC - TAPE_ERRNO_BASE] = "record batch CRC-32C mismatch",
+	[TAPE_ETOOLARGE - TAPE_ERRNO_BASE] = "size over its limit",
+	[TAPE_ERANGE - TAPE_ERRNO_BASE] = "offset out of range",
+	[TAPE_EQUARANTINED - TAPE_ERRNO_BASE] = "range quarantined after corruption",
+	[TAPE_ESEQUENCE - TAPE_ERRNO_BASE] = "out-of-order producer sequence",
+	[TAPE_EPRODUCER_FENCED - TAPE_ERRNO_BASE] = "producer epoch is stale",
+	[TAPE_ECODEC - TAPE_ERRNO_BASE] = "unsupported or failing compression codec",
+	[TAPE_ECONFIG - TAPE_ERRNO_BASE] = "invalid configuration",
+	[TAPE_EBUSY - TAPE_ERRNO_BASE] = "operation already in progress",
+	[TAPE_ECLOSED - TAPE_ERRNO_BASE] = "closed",
+};
+
+const char *tape_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	if (err >= TAPE_ERRNO_BASE && err < TAPE_ERRNO_END)
+		return project_messages[err - TAPE_ERRNO_BASE];
+	return strerror(err);
+}

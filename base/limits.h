@@ -1,0 +1,113 @@
+/*
+ * base/limits.h: every bound in tape, with its reason.
+ *
+ * A loop, queue, buffer or count that input can grow has its limit here, so the worst case
+ * of memory and time can be read in one place (TigerBeetle's constants.zig). Configurable
+ * settings (segment size, batch size, ...) have their default and their hard bounds here; the
+ * configuration refuses values outside the bounds. Relations between limits are checked by
+ * static assertions at the bottom.
+ */
+#ifndef TAPE_BASE_LIMITS_H
+#define TAPE_BASE_LIMITS_H
+
+#include <stdint.h>
+
+#define KiB (1024ull)
+#define MiB (1024ull * KiB)
+#define GiB (1024ull * MiB)
+
+/* ---- record batches ---------------------------------------------------------------------- */
+
+/* RecordBatch v2 header: fixed 61 bytes before the records (protocol/record_batch.h). */
+#define BATCH_HEADER_BYTES 61
+/* The smallest possible record: length, attributes, timestamp delta, offset delta, key length,
+ * value length, headers count, one byte each. Bounds records_count by the batch size. */
+#define RECORD_BYTES_MIN 7
+/* message.max.bytes default, as Kafka's (1 MiB plus the 12-byte log overhead). */
+#define BATCH_BYTES_DEFAULT (1 * MiB + 12)
+/* Hard cap on message.max.bytes: a batch must fit in a receive buffer and be validated in one
+ * step on the reactor; 64 MiB bounds the CRC time per batch to a few milliseconds. */
+#define BATCH_BYTES_MAX (64 * MiB)
+/* A compressed batch may not decompress to more than this (decompression bombs: a Kafka CVE
+ * checked only the compressed size). Four times the largest batch covers real ratios of
+ * JSON events (zstd 5.7x on 16 KiB batches would need at most 5.7 MiB for a 1 MiB batch). */
+#define DECOMPRESSED_BYTES_MAX (4 * BATCH_BYTES_MAX)
+
+/* ---- segments and indexes ---------------------------------------------------------------- */
+
+/* log.segment.bytes default (Kafka's). */
+#define SEGMENT_BYTES_DEFAULT (1 * GiB)
+/* Index entries store a 32-bit file position (Kafka's format), so a segment stays below 2 GiB;
+ * 1 GiB is Kafka's own ceiling for log.segment.bytes' useful range. */
+#define SEGMENT_BYTES_MAX (1 * GiB)
+/* Small enough for tests to roll often; a segment must hold at least one batch header. */
+#define SEGMENT_BYTES_MIN (4 * KiB)
+/* log.index.interval.bytes: an offset index entry at least every 4 KiB of log, so a lookup
+ * scans at most one 4 KiB window plus one batch (Kafka's default). */
+#define INDEX_INTERVAL_BYTES 4096
+/* Index entries of one segment: at most one per batch, at most one per interval. */
+#define INDEX_ENTRIES_MAX (SEGMENT_BYTES_MAX / INDEX_INTERVAL_BYTES + 1)
+/* Offset index entry: relative offset u32 + position u32 (Kafka's .index). */
+#define OFFSET_INDEX_ENTRY_BYTES 8
+/* Time index entry: timestamp i64 + relative offset u32 (Kafka's .timeindex). */
+#define TIME_INDEX_ENTRY_BYTES 12
+/* Segments are preallocated in steps of this size: writes that grow a file serialize (4 KiB
+ * writes at depth 32: 450 MB/s into preallocated space, 37 MB/s while growing). */
+#define SEGMENT_PREALLOC_BYTES (16 * MiB)
+/* Segments per partition. At the minimum segment size this is 64 GiB of log; with the
+ * default 1 GiB segments 64 TiB. Bounds the segment array and the recovery scan. */
+#define SEGMENTS_PER_PARTITION_MAX 16384
+/* File ranges in one read result: a read stops at this many segments and the client fetches
+ * the rest next time. */
+#define READ_RANGES_MAX 8
+/* Bytes read ahead when a read must scan batch headers from an index entry to its offset:
+ * the index interval plus the largest batch header span. */
+#define READ_SCAN_BYTES (2 * INDEX_INTERVAL_BYTES)
+
+/* ---- partitions, producers, epochs ------------------------------------------------------- */
+
+/* Partitions one broker hosts. Each costs a directory, two file descriptors for its active
+ * segment and a few KiB of memory. */
+#define PARTITIONS_MAX 65536
+/* Appends in flight per partition before the caller must wait: bounds the pending queue
+ * during a segment roll and the completions outstanding per partition. */
+#define APPENDS_IN_FLIGHT_MAX 1024
+/* Idempotence: batches remembered per producer and partition (Kafka's NUM_BATCHES_TO_RETAIN,
+ * matching max.in.flight.requests.per.connection <= 5). */
+#define PRODUCER_BATCHES_RETAINED 5
+/* Producers tracked per partition; the least recently used one is evicted beyond this, as if
+ * its state had expired. Bounds the producer-state checkpoint. */
+#define PRODUCERS_PER_PARTITION_MAX 65536
+/* Leader epochs remembered per partition (epoch -> start offset). One per leader change;
+ * entries below the log start offset are dropped. */
+#define LEADER_EPOCHS_MAX 4096
+
+/* ---- checkpoints ------------------------------------------------------------------------- */
+
+/* A checkpoint file is read whole into memory: the producer state at its bound is the
+ * largest (65536 producers x 5 batches x ~40 bytes = ~13 MiB). */
+#define CHECKPOINT_BYTES_MAX (32 * MiB)
+
+/* ---- the reactor ------------------------------------------------------------------------- */
+
+/* Submission queue entries: enough for a turn's worth of socket and file operations; the
+ * reactor submits early when the queue fills, so this bounds batching, not correctness. */
+#define REACTOR_SQ_ENTRIES 4096
+/* Helper threads for blocking work (segment roll and seal, checkpoints, compaction). One
+ * keeps the second core free for the reactor's kernel-side work on a 2-core machine. */
+#define HELPER_THREADS 1
+/* Blocking jobs queued for the helper threads. */
+#define HELPER_JOBS_MAX 65536
+
+/* ---- relations --------------------------------------------------------------------------- */
+
+_Static_assert(SEGMENT_BYTES_MAX < (1ull << 31), "index positions are 32-bit signed in Kafka");
+_Static_assert(SEGMENT_BYTES_MIN >= BATCH_HEADER_BYTES, "a segment holds a batch header");
+_Static_assert(BATCH_BYTES_MAX <= SEGMENT_BYTES_MAX, "the largest batch fits in one segment");
+_Static_assert(BATCH_BYTES_DEFAULT <= BATCH_BYTES_MAX, "default within bounds");
+_Static_assert(SEGMENT_BYTES_DEFAULT <= SEGMENT_BYTES_MAX, "default within bounds");
+_Static_assert(READ_SCAN_BYTES >= INDEX_INTERVAL_BYTES + BATCH_HEADER_BYTES,
+	       "a scan window covers one index interval and the next batch header");
+_Static_assert(DECOMPRESSED_BYTES_MAX >= BATCH_BYTES_MAX, "an uncompressed batch is allowed");
+
+#endif

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package tape's build, tests and benchmarks need. Idempotent and quiet
+# when everything is present; needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+packages=(
+	build-essential pkg-config make git
+	liburing-dev libxxhash-dev libzstd-dev libcriterion-dev # build and unit tests
+	zlib1g-dev libsnappy-dev liblz4-dev                     # gzip, snappy, lz4 batches
+	clang libclang-rt-14-dev clang-format                   # fuzzing, sanitizers, format check
+	fio                                                     # make bench: the disk's own limit
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+if ! $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/tape-apt.log 2>&1; then
+	$sudo apt-get update -q >>/tmp/tape-apt.log 2>&1
+	$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >>/tmp/tape-apt.log 2>&1 || {
+		echo "install-deps: apt-get failed; see /tmp/tape-apt.log" >&2
+		tail -20 /tmp/tape-apt.log >&2
+		exit 1
+	}
+fi
