@@ -3,6 +3,7 @@
  */
 #include "base/errors.h"
 
+#include <limits.h>
 #include <string.h>
 
 static const char *const project_messages[TAPE_ERRNO_END - TAPE_ERRNO_BASE] = {
@@ -23,7 +24,8 @@ static const char *const project_messages[TAPE_ERRNO_END - TAPE_ERRNO_BASE] = {
 
 const char *tape_strerror(int err)
 {
-	if (err < 0)
+	/* INT_MIN has no positive counterpart; it is no code of ours, and libc names it. */
+	if (err < 0 && err != INT_MIN)
 		err = -err;
 	if (err >= TAPE_ERRNO_BASE && err < TAPE_ERRNO_END)
 		return project_messages[err - TAPE_ERRNO_BASE];

@@ -27,7 +27,9 @@ enum tape_error {
 	TAPE_ERRNO_END
 };
 
-/* Names err, negative or positive, errno or project code. Never returns NULL. */
+/* Names err, negative or positive, errno or project code. Never returns NULL. The text of a
+ * project code or a known errno is static; for an errno libc does not know, it is libc's
+ * per-thread string, valid until the next strerror() or tape_strerror() in that thread. */
 const char *tape_strerror(int err);
 
 #endif
