@@ -8,12 +8,18 @@
 
 #include <string.h>
 
+/* Stands in for the position of a zero-length read or write into a buffer given as NULL:
+ * such a read succeeds and must not return NULL, and NULL + 0 is undefined in C. */
+static uint8_t empty_slot[1];
+
 static const uint8_t *take(struct cursor *c, size_t n)
 {
 	if (c->bad || c->left < n) {
 		c->bad = true;
 		return NULL;
 	}
+	if (n == 0)
+		return c->p ? c->p : empty_slot;
 	const uint8_t *p = c->p;
 	c->p += n;
 	c->left -= n;
@@ -92,6 +98,8 @@ static uint8_t *put(struct writer *w, size_t n)
 		w->bad = true;
 		return NULL;
 	}
+	if (n == 0)
+		return w->p ? w->p + w->len : empty_slot;
 	uint8_t *p = w->p + w->len;
 	w->len += n;
 	return p;
@@ -154,6 +162,6 @@ void writer_bytes(struct writer *w, const void *src, size_t n)
 
 size_t writer_reserve(struct writer *w, size_t n)
 {
-	uint8_t *p = put(w, n);
-	return p ? (size_t)(p - w->p) : SIZE_MAX;
+	size_t pos = w->len;
+	return put(w, n) ? pos : SIZE_MAX;
 }
