@@ -62,6 +62,10 @@ void diag_emit(enum diag_level level, const char *file, int line, const char *fm
 			 tm.tm_sec, ts.tv_nsec / 1000000, level_names[level], file, line);
 	if (n < 0)
 		return;
+	/* snprintf returns the length it wanted: a long file name can exceed the buffer, and the
+	 * message must then start at its end (and be dropped), not past it. */
+	if ((size_t)n > sizeof(buf) - 1)
+		n = (int)sizeof(buf) - 1;
 	va_list ap;
 	va_start(ap, fmt);
 	int m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
