@@ -101,7 +101,8 @@ static void init_tables(void)
 	zeros_table(zeros_short, SHORT_BLOCK);
 #if defined(__x86_64__)
 	__builtin_cpu_init();
-	use_hw = __builtin_cpu_supports("sse4.2");
+	/* __builtin_cpu_supports returns the feature's bit, not 1. */
+	use_hw = __builtin_cpu_supports("sse4.2") != 0;
 #endif
 }
 
