@@ -1,7 +1,9 @@
 /*
  * base/hash.h: XXH3, the project's own hash (hash tables, checkpoint checksums, segment
- * digests). Built from xxhash's header with XXH_INLINE_ALL in hash.c: Debian's shared
- * libxxhash runs XXH3 about 10x slower than the inlined code on this machine's kind.
+ * digests). Built from xxhash's header with XXH_INLINE_ALL in hash.c, so nothing depends on
+ * which libxxhash.so is installed. Speed is not the reason: bench/base_micro measures the
+ * inlined code and Debian's shared libxxhash alike on 64 MiB (7.5-12.5 GB/s, SSE2 in both,
+ * ratio 0.9-1.1) and 2.9 against 3.7 ns on a 16-byte key, on this machine's kind.
  */
 #ifndef TAPE_BASE_HASH_H
 #define TAPE_BASE_HASH_H
