@@ -12,13 +12,12 @@
 
 _Noreturn void assert_fail(const char *cond, const char *file, int line, const char *func);
 
-#define ASSERT(cond)                                                                               \
-	((cond) ? (void)0 : assert_fail(#cond, __FILE__, __LINE__, __func__))
+#define ASSERT(cond) ((cond) ? (void)0 : assert_fail(#cond, __FILE__, __LINE__, __func__))
 
 #define UNREACHABLE() assert_fail("unreachable", __FILE__, __LINE__, __func__)
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #endif

@@ -145,7 +145,7 @@ static inline uint64_t load64(const uint8_t *p)
 }
 
 __attribute__((target("sse4.2"))) static uint32_t hw_update(uint32_t crc, const uint8_t *p,
-							     size_t len)
+                                                            size_t len)
 {
 	uint64_t crc0 = crc;
 	while (len && ((uintptr_t)p & 7)) {

@@ -32,7 +32,10 @@ uint8_t cursor_u8(struct cursor *c)
 	return p ? p[0] : 0;
 }
 
-int8_t cursor_i8(struct cursor *c) { return (int8_t)cursor_u8(c); }
+int8_t cursor_i8(struct cursor *c)
+{
+	return (int8_t)cursor_u8(c);
+}
 
 uint16_t cursor_u16(struct cursor *c)
 {
@@ -40,7 +43,10 @@ uint16_t cursor_u16(struct cursor *c)
 	return p ? load_be16(p) : 0;
 }
 
-int16_t cursor_i16(struct cursor *c) { return (int16_t)cursor_u16(c); }
+int16_t cursor_i16(struct cursor *c)
+{
+	return (int16_t)cursor_u16(c);
+}
 
 uint32_t cursor_u32(struct cursor *c)
 {
@@ -48,7 +54,10 @@ uint32_t cursor_u32(struct cursor *c)
 	return p ? load_be32(p) : 0;
 }
 
-int32_t cursor_i32(struct cursor *c) { return (int32_t)cursor_u32(c); }
+int32_t cursor_i32(struct cursor *c)
+{
+	return (int32_t)cursor_u32(c);
+}
 
 int64_t cursor_i64(struct cursor *c)
 {
@@ -71,7 +80,10 @@ uint32_t cursor_uvarint(struct cursor *c)
 	return v;
 }
 
-int32_t cursor_varint(struct cursor *c) { return zigzag32_decode(cursor_uvarint(c)); }
+int32_t cursor_varint(struct cursor *c)
+{
+	return zigzag32_decode(cursor_uvarint(c));
+}
 
 int64_t cursor_varlong(struct cursor *c)
 {
@@ -88,9 +100,15 @@ int64_t cursor_varlong(struct cursor *c)
 	return zigzag64_decode(v);
 }
 
-const uint8_t *cursor_bytes(struct cursor *c, size_t n) { return take(c, n); }
+const uint8_t *cursor_bytes(struct cursor *c, size_t n)
+{
+	return take(c, n);
+}
 
-bool cursor_skip(struct cursor *c, size_t n) { return take(c, n) != NULL; }
+bool cursor_skip(struct cursor *c, size_t n)
+{
+	return take(c, n) != NULL;
+}
 
 static uint8_t *put(struct writer *w, size_t n)
 {
@@ -126,7 +144,10 @@ void writer_u32(struct writer *w, uint32_t v)
 		store_be32(p, v);
 }
 
-void writer_i32(struct writer *w, int32_t v) { writer_u32(w, (uint32_t)v); }
+void writer_i32(struct writer *w, int32_t v)
+{
+	writer_u32(w, (uint32_t)v);
+}
 
 void writer_i64(struct writer *w, int64_t v)
 {

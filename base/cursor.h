@@ -32,8 +32,14 @@ static inline void cursor_init(struct cursor *c, const void *buf, size_t len)
 	c->bad = false;
 }
 
-static inline bool cursor_ok(const struct cursor *c) { return !c->bad; }
-static inline size_t cursor_left(const struct cursor *c) { return c->bad ? 0 : c->left; }
+static inline bool cursor_ok(const struct cursor *c)
+{
+	return !c->bad;
+}
+static inline size_t cursor_left(const struct cursor *c)
+{
+	return c->bad ? 0 : c->left;
+}
 
 uint8_t cursor_u8(struct cursor *c);
 int8_t cursor_i8(struct cursor *c);
@@ -49,7 +55,10 @@ int64_t cursor_varlong(struct cursor *c);  /* zig-zag varlong, <= 10 bytes */
 const uint8_t *cursor_bytes(struct cursor *c, size_t n);
 bool cursor_skip(struct cursor *c, size_t n);
 /* Marks the cursor bad; for decoders that find a semantic error mid-way. */
-static inline void cursor_fail(struct cursor *c) { c->bad = true; }
+static inline void cursor_fail(struct cursor *c)
+{
+	c->bad = true;
+}
 
 struct writer {
 	uint8_t *p; /* borrowed */
@@ -66,7 +75,10 @@ static inline void writer_init(struct writer *w, void *buf, size_t cap)
 	w->bad = false;
 }
 
-static inline bool writer_ok(const struct writer *w) { return !w->bad; }
+static inline bool writer_ok(const struct writer *w)
+{
+	return !w->bad;
+}
 
 void writer_u8(struct writer *w, uint8_t v);
 void writer_i16(struct writer *w, int16_t v);

@@ -18,7 +18,7 @@ static _Atomic int diag_level = -1;
 static diag_sink_fn diag_sink;
 static void *diag_sink_arg;
 
-static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR", "OFF"};
+static const char *const level_names[] = { "DEBUG", "INFO", "WARN", "ERROR", "OFF" };
 
 static int level_from_env(void)
 {
@@ -30,7 +30,10 @@ static int level_from_env(void)
 	return DIAG_INFO;
 }
 
-void diag_set_level(enum diag_level level) { atomic_store(&diag_level, (int)level); }
+void diag_set_level(enum diag_level level)
+{
+	atomic_store(&diag_level, (int)level);
+}
 
 enum diag_level diag_get_level(void)
 {
@@ -58,8 +61,8 @@ void diag_emit(enum diag_level level, const char *file, int line, const char *fm
 	gmtime_r(&ts.tv_sec, &tm);
 	char buf[1024];
 	int n = snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s:%d ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, ts.tv_nsec / 1000000, level_names[level], file, line);
+	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	                 tm.tm_sec, ts.tv_nsec / 1000000, level_names[level], file, line);
 	if (n < 0)
 		return;
 	/* snprintf returns the length it wanted: a long file name can exceed the buffer, and the

@@ -17,7 +17,7 @@ enum diag_level diag_get_level(void);
 void diag_set_sink(diag_sink_fn sink, void *arg);
 
 __attribute__((format(printf, 4, 5))) void diag_emit(enum diag_level level, const char *file,
-						     int line, const char *fmt, ...);
+                                                     int line, const char *fmt, ...);
 
 #define diag_debug(...) diag_emit(DIAG_DEBUG, __FILE__, __LINE__, __VA_ARGS__)
 #define diag_info(...) diag_emit(DIAG_INFO, __FILE__, __LINE__, __VA_ARGS__)

@@ -12,18 +12,18 @@
 enum tape_error {
 	TAPE_ERRNO_BASE = 10000,
 	TAPE_ECORRUPT = TAPE_ERRNO_BASE, /* bytes failed a checksum or structure check */
-	TAPE_EFAILED,			 /* partition is in its sticky failed state */
-	TAPE_EBADBATCH,			 /* record batch is malformed (magic, lengths, count) */
-	TAPE_ECRC,			 /* record batch CRC-32C does not match */
-	TAPE_ETOOLARGE,			 /* batch or decompressed size over its limit */
-	TAPE_ERANGE,			 /* offset outside [log start, log end] */
-	TAPE_EQUARANTINED,		 /* range refused: corruption below the recovery point */
-	TAPE_ESEQUENCE,			 /* idempotence: out-of-order sequence */
-	TAPE_EPRODUCER_FENCED,		 /* idempotence: producer epoch older than current */
-	TAPE_ECODEC,			 /* unknown or failing compression codec */
-	TAPE_ECONFIG,			 /* invalid configuration value */
-	TAPE_EBUSY,			 /* another operation on this object is in progress */
-	TAPE_ECLOSED,			 /* object is closing or closed */
+	TAPE_EFAILED,                    /* partition is in its sticky failed state */
+	TAPE_EBADBATCH,                  /* record batch is malformed (magic, lengths, count) */
+	TAPE_ECRC,                       /* record batch CRC-32C does not match */
+	TAPE_ETOOLARGE,                  /* batch or decompressed size over its limit */
+	TAPE_ERANGE,                     /* offset outside [log start, log end] */
+	TAPE_EQUARANTINED,               /* range refused: corruption below the recovery point */
+	TAPE_ESEQUENCE,                  /* idempotence: out-of-order sequence */
+	TAPE_EPRODUCER_FENCED,           /* idempotence: producer epoch older than current */
+	TAPE_ECODEC,                     /* unknown or failing compression codec */
+	TAPE_ECONFIG,                    /* invalid configuration value */
+	TAPE_EBUSY,                      /* another operation on this object is in progress */
+	TAPE_ECLOSED,                    /* object is closing or closed */
 	TAPE_ERRNO_END
 };
 

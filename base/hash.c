@@ -6,7 +6,10 @@
 
 #include "base/hash.h"
 
-uint64_t hash64(const void *buf, size_t len) { return XXH3_64bits(buf, len); }
+uint64_t hash64(const void *buf, size_t len)
+{
+	return XXH3_64bits(buf, len);
+}
 
 uint64_t hash64_seed(const void *buf, size_t len, uint64_t seed)
 {
@@ -16,7 +19,7 @@ uint64_t hash64_seed(const void *buf, size_t len, uint64_t seed)
 struct hash128 hash128(const void *buf, size_t len)
 {
 	XXH128_hash_t h = XXH3_128bits(buf, len);
-	return (struct hash128){.low = h.low64, .high = h.high64};
+	return (struct hash128){ .low = h.low64, .high = h.high64 };
 }
 
 struct hash128_stream {
@@ -39,7 +42,10 @@ void hash128_stream_update(struct hash128_stream *s, const void *buf, size_t len
 struct hash128 hash128_stream_digest(const struct hash128_stream *s)
 {
 	XXH128_hash_t h = XXH3_128bits_digest(&s->state);
-	return (struct hash128){.low = h.low64, .high = h.high64};
+	return (struct hash128){ .low = h.low64, .high = h.high64 };
 }
 
-void hash128_stream_free(struct hash128_stream *s) { XXH3_freeState(&s->state); }
+void hash128_stream_free(struct hash128_stream *s)
+{
+	XXH3_freeState(&s->state);
+}

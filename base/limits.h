@@ -107,7 +107,7 @@ _Static_assert(BATCH_BYTES_MAX <= SEGMENT_BYTES_MAX, "the largest batch fits in 
 _Static_assert(BATCH_BYTES_DEFAULT <= BATCH_BYTES_MAX, "default within bounds");
 _Static_assert(SEGMENT_BYTES_DEFAULT <= SEGMENT_BYTES_MAX, "default within bounds");
 _Static_assert(READ_SCAN_BYTES >= INDEX_INTERVAL_BYTES + BATCH_HEADER_BYTES,
-	       "a scan window covers one index interval and the next batch header");
+               "a scan window covers one index interval and the next batch header");
 _Static_assert(DECOMPRESSED_BYTES_MAX >= BATCH_BYTES_MAX, "an uncompressed batch is allowed");
 
 #endif

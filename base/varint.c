@@ -69,7 +69,10 @@ size_t varint_encode_u64(uint8_t *out, uint64_t v)
 	return n;
 }
 
-size_t varint_encode_u32(uint8_t *out, uint32_t v) { return varint_encode_u64(out, v); }
+size_t varint_encode_u32(uint8_t *out, uint32_t v)
+{
+	return varint_encode_u64(out, v);
+}
 size_t varint_encode_i32(uint8_t *out, int32_t v)
 {
 	return varint_encode_u64(out, zigzag32_encode(v));

@@ -21,12 +21,18 @@ static inline uint32_t zigzag32_encode(int32_t n)
 {
 	return ((uint32_t)n << 1) ^ (uint32_t)(n >> 31);
 }
-static inline int32_t zigzag32_decode(uint32_t z) { return (int32_t)((z >> 1) ^ -(z & 1)); }
+static inline int32_t zigzag32_decode(uint32_t z)
+{
+	return (int32_t)((z >> 1) ^ -(z & 1));
+}
 static inline uint64_t zigzag64_encode(int64_t n)
 {
 	return ((uint64_t)n << 1) ^ (uint64_t)(n >> 63);
 }
-static inline int64_t zigzag64_decode(uint64_t z) { return (int64_t)((z >> 1) ^ -(z & 1)); }
+static inline int64_t zigzag64_decode(uint64_t z)
+{
+	return (int64_t)((z >> 1) ^ -(z & 1));
+}
 
 int varint_decode_u32(const uint8_t *buf, size_t len, uint32_t *out);
 int varint_decode_u64(const uint8_t *buf, size_t len, uint64_t *out);
@@ -41,7 +47,13 @@ size_t varint_encode_i64(uint8_t *out, int64_t v);
 
 /* Bytes the encoding of v takes. */
 size_t varint_size_u64(uint64_t v);
-static inline size_t varint_size_i64(int64_t v) { return varint_size_u64(zigzag64_encode(v)); }
-static inline size_t varint_size_i32(int32_t v) { return varint_size_u64(zigzag32_encode(v)); }
+static inline size_t varint_size_i64(int64_t v)
+{
+	return varint_size_u64(zigzag64_encode(v));
+}
+static inline size_t varint_size_i32(int32_t v)
+{
+	return varint_size_u64(zigzag32_encode(v));
+}
 
 #endif

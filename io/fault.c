@@ -9,7 +9,7 @@
 #include <errno.h>
 
 int reactor_fault_arm(struct reactor *r, enum io_fault_on on, uint64_t nth, int32_t res,
-		      bool sticky)
+                      bool sticky)
 {
 	ASSERT(nth >= 1);
 	ASSERT(res < 0 || (res == IO_FAULT_SHORT && on == IO_FAULT_ON_WRITE));

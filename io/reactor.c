@@ -90,7 +90,7 @@ static void inject(struct reactor *r, struct io_op *op)
 }
 
 void reactor_read(struct reactor *r, struct io_op *op, io_done_fn done, int fd, void *buf,
-		  uint32_t len, uint64_t pos)
+                  uint32_t len, uint64_t pos)
 {
 	begin(r, op, done, IO_OP_READ);
 	struct io_uring_sqe *sqe = reactor_sqe(r);
@@ -99,7 +99,7 @@ void reactor_read(struct reactor *r, struct io_op *op, io_done_fn done, int fd, 
 }
 
 void reactor_write(struct reactor *r, struct io_op *op, io_done_fn done, int fd, const void *buf,
-		   uint32_t len, uint64_t pos)
+                   uint32_t len, uint64_t pos)
 {
 	begin(r, op, done, IO_OP_WRITE);
 	if (fault_apply(r, op, &len)) {
@@ -112,7 +112,7 @@ void reactor_write(struct reactor *r, struct io_op *op, io_done_fn done, int fd,
 }
 
 void reactor_writev(struct reactor *r, struct io_op *op, io_done_fn done, int fd,
-		    const struct iovec *iov, unsigned iovcnt, uint64_t pos)
+                    const struct iovec *iov, unsigned iovcnt, uint64_t pos)
 {
 	begin(r, op, done, IO_OP_WRITE);
 	uint32_t first = iovcnt ? (uint32_t)iov[0].iov_len : 0;
@@ -144,7 +144,7 @@ void reactor_fsync(struct reactor *r, struct io_op *op, io_done_fn done, int fd,
 }
 
 void reactor_fallocate(struct reactor *r, struct io_op *op, io_done_fn done, int fd, int mode,
-		       uint64_t pos, uint64_t len)
+                       uint64_t pos, uint64_t len)
 {
 	begin(r, op, done, IO_OP_FALLOCATE);
 	struct io_uring_sqe *sqe = reactor_sqe(r);
@@ -161,7 +161,7 @@ void reactor_close(struct reactor *r, struct io_op *op, io_done_fn done, int fd)
 }
 
 void reactor_accept(struct reactor *r, struct io_op *op, io_done_fn done, int fd,
-		    struct sockaddr *addr, socklen_t *addrlen)
+                    struct sockaddr *addr, socklen_t *addrlen)
 {
 	begin(r, op, done, IO_OP_ACCEPT);
 	struct io_uring_sqe *sqe = reactor_sqe(r);
@@ -170,7 +170,7 @@ void reactor_accept(struct reactor *r, struct io_op *op, io_done_fn done, int fd
 }
 
 void reactor_connect(struct reactor *r, struct io_op *op, io_done_fn done, int fd,
-		     const struct sockaddr *addr, socklen_t addrlen)
+                     const struct sockaddr *addr, socklen_t addrlen)
 {
 	begin(r, op, done, IO_OP_CONNECT);
 	struct io_uring_sqe *sqe = reactor_sqe(r);
@@ -179,7 +179,7 @@ void reactor_connect(struct reactor *r, struct io_op *op, io_done_fn done, int f
 }
 
 void reactor_recv(struct reactor *r, struct io_op *op, io_done_fn done, int fd, void *buf,
-		  uint32_t len, int flags)
+                  uint32_t len, int flags)
 {
 	begin(r, op, done, IO_OP_RECV);
 	struct io_uring_sqe *sqe = reactor_sqe(r);
@@ -188,7 +188,7 @@ void reactor_recv(struct reactor *r, struct io_op *op, io_done_fn done, int fd, 
 }
 
 void reactor_send(struct reactor *r, struct io_op *op, io_done_fn done, int fd, const void *buf,
-		  uint32_t len, int flags)
+                  uint32_t len, int flags)
 {
 	begin(r, op, done, IO_OP_SEND);
 	struct io_uring_sqe *sqe = reactor_sqe(r);
@@ -196,8 +196,8 @@ void reactor_send(struct reactor *r, struct io_op *op, io_done_fn done, int fd, 
 	finish(sqe, op);
 }
 
-void reactor_splice(struct reactor *r, struct io_op *op, io_done_fn done, int fd_in,
-		    int64_t off_in, int fd_out, int64_t off_out, uint32_t len, unsigned flags)
+void reactor_splice(struct reactor *r, struct io_op *op, io_done_fn done, int fd_in, int64_t off_in,
+                    int fd_out, int64_t off_out, uint32_t len, unsigned flags)
 {
 	begin(r, op, done, IO_OP_SPLICE);
 	struct io_uring_sqe *sqe = reactor_sqe(r);
@@ -205,8 +205,7 @@ void reactor_splice(struct reactor *r, struct io_op *op, io_done_fn done, int fd
 	finish(sqe, op);
 }
 
-void reactor_timer_start(struct reactor *r, struct io_timer *t, io_done_fn done,
-			 uint64_t after_ns)
+void reactor_timer_start(struct reactor *r, struct io_timer *t, io_done_fn done, uint64_t after_ns)
 {
 	ASSERT(!t->armed);
 	begin(r, &t->op, done, IO_OP_TIMEOUT);

@@ -58,8 +58,8 @@ enum io_op_kind {
 struct io_op {
 	io_done_fn done;
 	struct reactor *reactor; /* set at submission */
-	uint8_t kind;		 /* enum io_op_kind */
-	bool injected;		 /* fault injection replaced the result */
+	uint8_t kind;            /* enum io_op_kind */
+	bool injected;           /* fault injection replaced the result */
 	int32_t injected_res;
 	struct io_op *next; /* deferred list */
 };
@@ -114,32 +114,31 @@ void reactor_offload(struct reactor *r, struct io_job *job);
 
 /* File operations. pos is a byte position in the file. */
 void reactor_read(struct reactor *r, struct io_op *op, io_done_fn done, int fd, void *buf,
-		  uint32_t len, uint64_t pos);
+                  uint32_t len, uint64_t pos);
 void reactor_write(struct reactor *r, struct io_op *op, io_done_fn done, int fd, const void *buf,
-		   uint32_t len, uint64_t pos);
+                   uint32_t len, uint64_t pos);
 /* iov (and what it points to) must stay valid until done. */
 void reactor_writev(struct reactor *r, struct io_op *op, io_done_fn done, int fd,
-		    const struct iovec *iov, unsigned iovcnt, uint64_t pos);
+                    const struct iovec *iov, unsigned iovcnt, uint64_t pos);
 void reactor_fsync(struct reactor *r, struct io_op *op, io_done_fn done, int fd, bool datasync);
 void reactor_fallocate(struct reactor *r, struct io_op *op, io_done_fn done, int fd, int mode,
-		       uint64_t pos, uint64_t len);
+                       uint64_t pos, uint64_t len);
 void reactor_close(struct reactor *r, struct io_op *op, io_done_fn done, int fd);
 
 /* Socket operations. */
 void reactor_accept(struct reactor *r, struct io_op *op, io_done_fn done, int fd,
-		    struct sockaddr *addr, socklen_t *addrlen);
+                    struct sockaddr *addr, socklen_t *addrlen);
 void reactor_connect(struct reactor *r, struct io_op *op, io_done_fn done, int fd,
-		     const struct sockaddr *addr, socklen_t addrlen);
+                     const struct sockaddr *addr, socklen_t addrlen);
 void reactor_recv(struct reactor *r, struct io_op *op, io_done_fn done, int fd, void *buf,
-		  uint32_t len, int flags);
+                  uint32_t len, int flags);
 void reactor_send(struct reactor *r, struct io_op *op, io_done_fn done, int fd, const void *buf,
-		  uint32_t len, int flags);
-void reactor_splice(struct reactor *r, struct io_op *op, io_done_fn done, int fd_in,
-		    int64_t off_in, int fd_out, int64_t off_out, uint32_t len, unsigned flags);
+                  uint32_t len, int flags);
+void reactor_splice(struct reactor *r, struct io_op *op, io_done_fn done, int fd_in, int64_t off_in,
+                    int fd_out, int64_t off_out, uint32_t len, unsigned flags);
 
 /* Timers. A timer must not be started while armed. */
-void reactor_timer_start(struct reactor *r, struct io_timer *t, io_done_fn done,
-			 uint64_t after_ns);
+void reactor_timer_start(struct reactor *r, struct io_timer *t, io_done_fn done, uint64_t after_ns);
 /* Cancels an armed timer: its done gets -ECANCELED (or -ETIME if it fired meanwhile). */
 void reactor_timer_cancel(struct reactor *r, struct io_timer *t);
 

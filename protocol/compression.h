@@ -42,11 +42,11 @@ int compression_from_name(const char *name);
  * output would pass max_bytes, -TAPE_ECORRUPT when src is malformed, -TAPE_ECODEC for an
  * unknown codec, -ENOMEM. */
 int compression_decompress(int codec, const uint8_t *src, size_t len, struct compression_buf *out,
-			   size_t max_bytes);
+                           size_t max_bytes);
 
 /* Appends the compression of src to out. level: codec-specific, 0 for its default. Returns 0,
  * -TAPE_ECODEC or -ENOMEM. */
 int compression_compress(int codec, int level, const uint8_t *src, size_t len,
-			 struct compression_buf *out);
+                         struct compression_buf *out);
 
 #endif

@@ -66,7 +66,7 @@ static int check_records(const uint8_t *buf, size_t len, const struct record_bat
 }
 
 int record_batch_validate(const uint8_t *buf, size_t len, unsigned checks,
-			  struct record_batch_header *out)
+                          struct record_batch_header *out)
 {
 	struct record_batch_header tmp;
 	struct record_batch_header *h = out ? out : &tmp;
@@ -256,7 +256,7 @@ size_t record_header_encode(uint8_t *out, size_t cap, const struct record_header
 }
 
 size_t record_batch_encode(uint8_t *out, size_t cap, const struct record_batch_header *h,
-			   const uint8_t *records, size_t records_len)
+                           const uint8_t *records, size_t records_len)
 {
 	size_t total = RB_HEADER_BYTES + records_len;
 	if (total > cap || total - RB_LOG_OVERHEAD > INT32_MAX)

@@ -38,13 +38,13 @@ Test(crc32c, hw_matches_sw_and_streams)
 	srand(42);
 	for (size_t i = 0; i < max + 8; i++)
 		buf[i] = (uint8_t)rand();
-	size_t lens[] = {0, 1, 7, 8, 9, 255, 256, 767, 768, 769, 3 * 256 + 1, 24575, 24576, 24577,
-			 max};
+	size_t lens[] = { 0,   1,   7,           8,     9,     255,   256, 767,
+		          768, 769, 3 * 256 + 1, 24575, 24576, 24577, max };
 	for (size_t a = 0; a < 8; a++)
 		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 			uint32_t want = crc32c_sw(0, buf + a, lens[i]);
 			cr_assert_eq(crc32c(0, buf + a, lens[i]), want, "len %zu align %zu",
-				     lens[i], a);
+			             lens[i], a);
 			size_t half = lens[i] / 3;
 			uint32_t c = crc32c(0, buf + a, half);
 			cr_assert_eq(crc32c(c, buf + a + half, lens[i] - half), want);
