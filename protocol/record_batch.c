@@ -66,7 +66,7 @@ static int check_records(const uint8_t *buf, size_t len, const struct record_bat
 }
 
 int record_batch_validate(const uint8_t *buf, size_t len, unsigned checks,
-			  struct record_batch_header *out)
+                          struct record_batch_header *out)
 {
 	struct record_batch_header tmp;
 	struct record_batch_header *h = out ? out : &tmp;
@@ -87,8 +87,12 @@ int record_batch_validate(const uint8_t *buf, size_t len, unsigned checks,
 		return -TAPE_EBADBATCH;
 	if (h->records_count > 0 && h->last_offset_delta < h->records_count - 1)
 		return -TAPE_EBADBATCH;
+	/* maxTimestamp >= baseTimestamp holds for CreateTime, except that with the delete horizon
+	 * set, compaction keeps the horizon in baseTimestamp (KIP-534) and it is later than
+	 * every record. */
 	if (h->max_timestamp < h->base_timestamp && h->records_count > 0 &&
-	    !(h->attributes & RB_ATTR_LOG_APPEND_TIME) && h->max_timestamp != -1)
+	    !(h->attributes & (RB_ATTR_LOG_APPEND_TIME | RB_ATTR_DELETE_HORIZON)) &&
+	    h->max_timestamp != -1)
 		return -TAPE_EBADBATCH;
 	if (checks & RB_CHECK_PRODUCED) {
 		if (h->records_count < 1 || h->last_offset_delta != h->records_count - 1)
@@ -256,7 +260,7 @@ size_t record_header_encode(uint8_t *out, size_t cap, const struct record_header
 }
 
 size_t record_batch_encode(uint8_t *out, size_t cap, const struct record_batch_header *h,
-			   const uint8_t *records, size_t records_len)
+                           const uint8_t *records, size_t records_len)
 {
 	size_t total = RB_HEADER_BYTES + records_len;
 	if (total > cap || total - RB_LOG_OVERHEAD > INT32_MAX)
