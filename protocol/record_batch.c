@@ -10,6 +10,7 @@
 #include "base/errors.h"
 #include "base/limits.h"
 #include "base/varint.h"
+#include "protocol/compression.h"
 
 #include <string.h>
 
@@ -78,6 +79,9 @@ int record_batch_validate(const uint8_t *buf, size_t len, unsigned checks,
 	if (h->batch_length < 0 || (uint64_t)h->batch_length + RB_LOG_OVERHEAD != len)
 		return -TAPE_EBADBATCH;
 	if (h->records_count < 0 || h->last_offset_delta < 0)
+		return -TAPE_EBADBATCH;
+	/* Codecs 5-7 do not exist: no consumer could read the records (Kafka refuses them). */
+	if (record_batch_codec(h) > COMPRESSION_ZSTD)
 		return -TAPE_EBADBATCH;
 	/* Each record takes at least RECORD_BYTES_MIN bytes when uncompressed; compressed
 	 * batches are bounded by the decompression limit instead. */

@@ -102,19 +102,19 @@ int64_t record_batch_peek_size(const uint8_t *buf, size_t len, uint32_t max_byte
 
 /* What record_batch_validate checks beyond the header's own consistency. */
 enum record_batch_checks {
-	RB_CHECK_CRC = 1 << 0,	    /* CRC-32C over [21, end) */
+	RB_CHECK_CRC = 1 << 0,      /* CRC-32C over [21, end) */
 	RB_CHECK_RECORDS = 1 << 1,  /* walk the records of an uncompressed batch: each record
-				       within bounds, exactly recordsCount of them, offset deltas
-				       increasing and <= lastOffsetDelta */
+	                               within bounds, exactly recordsCount of them, offset deltas
+	                               increasing and <= lastOffsetDelta */
 	RB_CHECK_PRODUCED = 1 << 2, /* fresh from a producer: recordsCount >= 1,
-				       lastOffsetDelta == recordsCount - 1, no control bit */
+	                               lastOffsetDelta == recordsCount - 1, no control bit */
 };
 
-/* Validates one batch occupying exactly buf[0, len): magic 2, batchLength + 12 == len,
- * recordsCount >= 0 and bounded by the bytes, lastOffsetDelta >= recordsCount - 1, and what
- * checks asks. Fills *h (may be NULL). Returns 0, -TAPE_EBADBATCH or -TAPE_ECRC. */
+/* Validates one batch occupying exactly buf[0, len): magic 2, batchLength + 12 == len, a known
+ * codec, recordsCount >= 0 and bounded by the bytes, lastOffsetDelta >= recordsCount - 1, and
+ * what checks asks. Fills *h (may be NULL). Returns 0, -TAPE_EBADBATCH or -TAPE_ECRC. */
 int record_batch_validate(const uint8_t *buf, size_t len, unsigned checks,
-			  struct record_batch_header *h);
+                          struct record_batch_header *h);
 
 uint32_t record_batch_compute_crc(const uint8_t *buf, size_t len);
 
@@ -180,6 +180,6 @@ size_t record_header_encode(uint8_t *out, size_t cap, const struct record_header
  * (already compressed if the codec says so). Returns the batch size, or 0 if cap is too
  * small. */
 size_t record_batch_encode(uint8_t *out, size_t cap, const struct record_batch_header *h,
-			   const uint8_t *records, size_t records_len);
+                           const uint8_t *records, size_t records_len);
 
 #endif

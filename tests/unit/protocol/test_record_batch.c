@@ -566,6 +566,20 @@ Test(record_batch, timestamps)
 	free(batch);
 }
 
+Test(record_batch, unknown_codec_is_refused)
+{
+	size_t len;
+	uint8_t *batch = pattern_batch(2, 1, &len);
+	for (int codec = 0; codec <= 7; codec++) {
+		store_be16(batch + RB_ATTRIBUTES, (uint16_t)codec);
+		fix_crc(batch, len);
+		int rc = record_batch_validate(batch, len, RB_CHECK_CRC, NULL);
+		cr_assert_eq(rc, codec <= COMPRESSION_ZSTD ? 0 : -TAPE_EBADBATCH, "codec %d",
+		             codec);
+	}
+	free(batch);
+}
+
 /* ---- headers ----------------------------------------------------------------------------- */
 
 /* One record with the given raw headers section and count, in a batch; returns its size. */
