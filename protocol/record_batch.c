@@ -266,9 +266,11 @@ size_t record_header_encode(uint8_t *out, size_t cap, const struct record_header
 size_t record_batch_encode(uint8_t *out, size_t cap, const struct record_batch_header *h,
                            const uint8_t *records, size_t records_len)
 {
-	size_t total = RB_HEADER_BYTES + records_len;
-	if (total > cap || total - RB_LOG_OVERHEAD > INT32_MAX)
+	/* records_len first, so that the sum cannot wrap. */
+	if (records_len > cap || cap - records_len < RB_HEADER_BYTES ||
+	    records_len > INT32_MAX - (RB_HEADER_BYTES - RB_LOG_OVERHEAD))
 		return 0;
+	size_t total = RB_HEADER_BYTES + records_len;
 	struct writer w;
 	writer_init(&w, out, cap);
 	writer_i64(&w, h->base_offset);
