@@ -40,12 +40,16 @@ int compression_from_name(const char *name);
 
 /* Appends the decompression of src to out->p[out->len...]. Returns 0, -TAPE_ETOOLARGE when the
  * output would pass max_bytes, -TAPE_ECORRUPT when src is malformed, -TAPE_ECODEC for an
- * unknown codec, -ENOMEM. */
+ * unknown codec, -ENOMEM.
+ * max_bytes counts the bytes this call appends; out->cap never grows past out->len on entry +
+ * max_bytes + 1. On error out->len is as on entry (out->p may have moved; still the caller's). */
 int compression_decompress(int codec, const uint8_t *src, size_t len, struct compression_buf *out,
                            size_t max_bytes);
 
-/* Appends the compression of src to out. level: codec-specific, 0 for its default. Returns 0,
- * -TAPE_ECODEC or -ENOMEM. */
+/* Appends the compression of src to out. level: codec-specific, 0 for its default (gzip 6,
+ * lz4 its fast mode, zstd 3, as Kafka's defaults; snappy has no levels). Returns 0,
+ * -TAPE_ECODEC (also for a level the codec refuses) or -ENOMEM; on error out->len is as on
+ * entry. */
 int compression_compress(int codec, int level, const uint8_t *src, size_t len,
                          struct compression_buf *out);
 

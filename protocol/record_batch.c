@@ -10,6 +10,7 @@
 #include "base/errors.h"
 #include "base/limits.h"
 #include "base/varint.h"
+#include "protocol/compression.h"
 
 #include <string.h>
 
@@ -79,6 +80,9 @@ int record_batch_validate(const uint8_t *buf, size_t len, unsigned checks,
 		return -TAPE_EBADBATCH;
 	if (h->records_count < 0 || h->last_offset_delta < 0)
 		return -TAPE_EBADBATCH;
+	/* Codecs 5-7 do not exist: no consumer could read the records (Kafka refuses them). */
+	if (record_batch_codec(h) > COMPRESSION_ZSTD)
+		return -TAPE_EBADBATCH;
 	/* Each record takes at least RECORD_BYTES_MIN bytes when uncompressed; compressed
 	 * batches are bounded by the decompression limit instead. */
 	uint64_t records_bytes = len - RB_HEADER_BYTES;
@@ -87,8 +91,12 @@ int record_batch_validate(const uint8_t *buf, size_t len, unsigned checks,
 		return -TAPE_EBADBATCH;
 	if (h->records_count > 0 && h->last_offset_delta < h->records_count - 1)
 		return -TAPE_EBADBATCH;
+	/* maxTimestamp >= baseTimestamp holds for CreateTime, except that with the delete horizon
+	 * set, compaction keeps the horizon in baseTimestamp (KIP-534) and it is later than
+	 * every record. */
 	if (h->max_timestamp < h->base_timestamp && h->records_count > 0 &&
-	    !(h->attributes & RB_ATTR_LOG_APPEND_TIME) && h->max_timestamp != -1)
+	    !(h->attributes & (RB_ATTR_LOG_APPEND_TIME | RB_ATTR_DELETE_HORIZON)) &&
+	    h->max_timestamp != -1)
 		return -TAPE_EBADBATCH;
 	if (checks & RB_CHECK_PRODUCED) {
 		if (h->records_count < 1 || h->last_offset_delta != h->records_count - 1)
@@ -258,9 +266,11 @@ size_t record_header_encode(uint8_t *out, size_t cap, const struct record_header
 size_t record_batch_encode(uint8_t *out, size_t cap, const struct record_batch_header *h,
                            const uint8_t *records, size_t records_len)
 {
-	size_t total = RB_HEADER_BYTES + records_len;
-	if (total > cap || total - RB_LOG_OVERHEAD > INT32_MAX)
+	/* records_len first, so that the sum cannot wrap. */
+	if (records_len > cap || cap - records_len < RB_HEADER_BYTES ||
+	    records_len > INT32_MAX - (RB_HEADER_BYTES - RB_LOG_OVERHEAD))
 		return 0;
+	size_t total = RB_HEADER_BYTES + records_len;
 	struct writer w;
 	writer_init(&w, out, cap);
 	writer_i64(&w, h->base_offset);

@@ -96,7 +96,8 @@ void record_batch_header_read(const uint8_t *buf, struct record_batch_header *h)
 
 /* The total size of the batch starting at buf, from its batchLength, or:
  *   0 when fewer than RB_LOG_OVERHEAD bytes are available (need more),
- *  -TAPE_EBADBATCH when batchLength is impossible (< RB_HEADER_BYTES - 12, or > max_bytes).
+ *  -TAPE_EBADBATCH when batchLength is impossible (< RB_HEADER_BYTES - 12) or the batch size
+ *   (batchLength + 12, as message.max.bytes counts it) is > max_bytes.
  * Does not require the whole batch to be present. */
 int64_t record_batch_peek_size(const uint8_t *buf, size_t len, uint32_t max_bytes);
 
@@ -110,9 +111,9 @@ enum record_batch_checks {
 	                               lastOffsetDelta == recordsCount - 1, no control bit */
 };
 
-/* Validates one batch occupying exactly buf[0, len): magic 2, batchLength + 12 == len,
- * recordsCount >= 0 and bounded by the bytes, lastOffsetDelta >= recordsCount - 1, and what
- * checks asks. Fills *h (may be NULL). Returns 0, -TAPE_EBADBATCH or -TAPE_ECRC. */
+/* Validates one batch occupying exactly buf[0, len): magic 2, batchLength + 12 == len, a known
+ * codec, recordsCount >= 0 and bounded by the bytes, lastOffsetDelta >= recordsCount - 1, and
+ * what checks asks. Fills *h (may be NULL). Returns 0, -TAPE_EBADBATCH or -TAPE_ECRC. */
 int record_batch_validate(const uint8_t *buf, size_t len, unsigned checks,
                           struct record_batch_header *h);
 
