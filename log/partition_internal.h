@@ -43,6 +43,7 @@ struct partition {
 	int failed; /* D4 */
 	bool closing;
 	bool truncating;
+	bool compacting; /* a compaction job owns sealed segments' files (compaction.c) */
 
 	/* Appends submitted, in offset order; completions drain from the head. */
 	struct partition_append *inflight_head, *inflight_tail;
