@@ -160,7 +160,8 @@ static int load_partition_checkpoint(struct partition *p, int64_t *rp, bool *cle
 	return 0;
 }
 
-static void load_epochs(struct partition *p)
+/* Returns false when the epochs must be rebuilt from the batches. */
+static bool load_epochs(struct partition *p)
 {
 	uint8_t *buf;
 	size_t len;
@@ -172,6 +173,7 @@ static void load_epochs(struct partition *p)
 	if (rc < 0 && rc != -ENOENT)
 		diag_warn("%s: %s unusable (%s); rebuilding epochs from batches", p->dir,
 		          EPOCH_CHECKPOINT, tape_strerror(rc));
+	return rc == 0;
 }
 
 static void quarantine_add(struct partition *p, int64_t start, int64_t end)
@@ -395,10 +397,11 @@ static int scan_segment(struct partition *p, struct segment *seg, int64_t rp, in
 	}
 }
 
-/* Rebuilds producer state from batch headers at offsets >= from. */
-static int replay_producers(struct partition *p, int64_t from)
+/* Rebuilds producer state (and, with epochs, the leader epochs) from batch headers at
+ * offsets >= from. */
+static int replay_headers(struct partition *p, int64_t from, bool epochs)
 {
-	int i = partition_find_segment(p, from);
+	int i = epochs ? 0 : partition_find_segment(p, from);
 	for (unsigned s = i < 0 ? 0 : (unsigned)i; s < p->segs_count; s++) {
 		struct segment *seg = p->segs[s];
 		struct batch_reader br;
@@ -408,15 +411,19 @@ static int replay_producers(struct partition *p, int64_t from)
 		const uint8_t *b;
 		struct record_batch_header h;
 		uint64_t pos;
-		while (batch_reader_next(&br, &b, &h, &pos) == BATCH_OK)
+		while (batch_reader_next(&br, &b, &h, &pos) == BATCH_OK) {
+			if (epochs && h.partition_leader_epoch > leader_epoch_latest(&p->epochs))
+				leader_epoch_assign(&p->epochs, h.partition_leader_epoch,
+				                    h.base_offset);
 			if (h.base_offset >= from && producer_state_update(&p->producers, &h) < 0)
 				break;
+		}
 		batch_reader_free(&br);
 	}
 	return 0;
 }
 
-static void load_producers(struct partition *p)
+static void load_producers(struct partition *p, bool rebuild_epochs)
 {
 	uint8_t *buf;
 	size_t len;
@@ -434,7 +441,12 @@ static void load_producers(struct partition *p)
 		producer_state_clear(&p->producers);
 		snapshot = p->log_start_offset;
 	}
-	replay_producers(p, snapshot);
+	if (rebuild_epochs) {
+		leader_epoch_free(&p->epochs);
+		replay_headers(p, snapshot, true);
+	} else {
+		replay_headers(p, snapshot, false);
+	}
 	producer_state_expire(&p->producers, clock_wall_ms(), p->cfg.producer_expiration_ms);
 }
 
@@ -607,7 +619,7 @@ static int recover(struct partition *p)
 	int64_t rp;
 	bool clean;
 	load_partition_checkpoint(p, &rp, &clean);
-	load_epochs(p);
+	bool epochs_loaded = load_epochs(p);
 	int64_t *bases = NULL;
 	unsigned n = 0;
 	rc = list_segments(p->dir, &bases, &n);
@@ -641,7 +653,8 @@ static int recover(struct partition *p)
 	leader_epoch_truncate_end(&p->epochs, p->next_offset);
 	leader_epoch_truncate_start(&p->epochs, p->log_start_offset);
 	p->leader_epoch = leader_epoch_latest(&p->epochs);
-	load_producers(p);
+	load_producers(p, !epochs_loaded && p->next_offset > p->log_start_offset);
+	p->leader_epoch = leader_epoch_latest(&p->epochs);
 	/* Clears the clean flag: from here on a crash must be recovered by scanning. */
 	return write_all_checkpoints(p, p->next_offset, false);
 }
