@@ -90,7 +90,7 @@ static void inject(struct reactor *r, struct io_op *op)
 }
 
 void reactor_read(struct reactor *r, struct io_op *op, io_done_fn done, int fd, void *buf,
-		  uint32_t len, uint64_t pos)
+                  uint32_t len, uint64_t pos)
 {
 	begin(r, op, done, IO_OP_READ);
 	struct io_uring_sqe *sqe = reactor_sqe(r);
@@ -99,7 +99,7 @@ void reactor_read(struct reactor *r, struct io_op *op, io_done_fn done, int fd, 
 }
 
 void reactor_write(struct reactor *r, struct io_op *op, io_done_fn done, int fd, const void *buf,
-		   uint32_t len, uint64_t pos)
+                   uint32_t len, uint64_t pos)
 {
 	begin(r, op, done, IO_OP_WRITE);
 	if (fault_apply(r, op, &len)) {
@@ -112,7 +112,7 @@ void reactor_write(struct reactor *r, struct io_op *op, io_done_fn done, int fd,
 }
 
 void reactor_writev(struct reactor *r, struct io_op *op, io_done_fn done, int fd,
-		    const struct iovec *iov, unsigned iovcnt, uint64_t pos)
+                    const struct iovec *iov, unsigned iovcnt, uint64_t pos)
 {
 	begin(r, op, done, IO_OP_WRITE);
 	uint32_t first = iovcnt ? (uint32_t)iov[0].iov_len : 0;
@@ -144,7 +144,7 @@ void reactor_fsync(struct reactor *r, struct io_op *op, io_done_fn done, int fd,
 }
 
 void reactor_fallocate(struct reactor *r, struct io_op *op, io_done_fn done, int fd, int mode,
-		       uint64_t pos, uint64_t len)
+                       uint64_t pos, uint64_t len)
 {
 	begin(r, op, done, IO_OP_FALLOCATE);
 	struct io_uring_sqe *sqe = reactor_sqe(r);
@@ -161,7 +161,7 @@ void reactor_close(struct reactor *r, struct io_op *op, io_done_fn done, int fd)
 }
 
 void reactor_accept(struct reactor *r, struct io_op *op, io_done_fn done, int fd,
-		    struct sockaddr *addr, socklen_t *addrlen)
+                    struct sockaddr *addr, socklen_t *addrlen)
 {
 	begin(r, op, done, IO_OP_ACCEPT);
 	struct io_uring_sqe *sqe = reactor_sqe(r);
@@ -170,7 +170,7 @@ void reactor_accept(struct reactor *r, struct io_op *op, io_done_fn done, int fd
 }
 
 void reactor_connect(struct reactor *r, struct io_op *op, io_done_fn done, int fd,
-		     const struct sockaddr *addr, socklen_t addrlen)
+                     const struct sockaddr *addr, socklen_t addrlen)
 {
 	begin(r, op, done, IO_OP_CONNECT);
 	struct io_uring_sqe *sqe = reactor_sqe(r);
@@ -179,7 +179,7 @@ void reactor_connect(struct reactor *r, struct io_op *op, io_done_fn done, int f
 }
 
 void reactor_recv(struct reactor *r, struct io_op *op, io_done_fn done, int fd, void *buf,
-		  uint32_t len, int flags)
+                  uint32_t len, int flags)
 {
 	begin(r, op, done, IO_OP_RECV);
 	struct io_uring_sqe *sqe = reactor_sqe(r);
@@ -188,7 +188,7 @@ void reactor_recv(struct reactor *r, struct io_op *op, io_done_fn done, int fd, 
 }
 
 void reactor_send(struct reactor *r, struct io_op *op, io_done_fn done, int fd, const void *buf,
-		  uint32_t len, int flags)
+                  uint32_t len, int flags)
 {
 	begin(r, op, done, IO_OP_SEND);
 	struct io_uring_sqe *sqe = reactor_sqe(r);
@@ -196,8 +196,8 @@ void reactor_send(struct reactor *r, struct io_op *op, io_done_fn done, int fd, 
 	finish(sqe, op);
 }
 
-void reactor_splice(struct reactor *r, struct io_op *op, io_done_fn done, int fd_in,
-		    int64_t off_in, int fd_out, int64_t off_out, uint32_t len, unsigned flags)
+void reactor_splice(struct reactor *r, struct io_op *op, io_done_fn done, int fd_in, int64_t off_in,
+                    int fd_out, int64_t off_out, uint32_t len, unsigned flags)
 {
 	begin(r, op, done, IO_OP_SPLICE);
 	struct io_uring_sqe *sqe = reactor_sqe(r);
@@ -205,8 +205,7 @@ void reactor_splice(struct reactor *r, struct io_op *op, io_done_fn done, int fd
 	finish(sqe, op);
 }
 
-void reactor_timer_start(struct reactor *r, struct io_timer *t, io_done_fn done,
-			 uint64_t after_ns)
+void reactor_timer_start(struct reactor *r, struct io_timer *t, io_done_fn done, uint64_t after_ns)
 {
 	ASSERT(!t->armed);
 	begin(r, &t->op, done, IO_OP_TIMEOUT);
@@ -258,6 +257,9 @@ void reactor_add_hook(struct reactor *r, struct reactor_hook *hook)
 
 void reactor_remove_hook(struct reactor *r, struct reactor_hook *hook)
 {
+	/* A hook may remove another from inside its call; the turn must not call it after. */
+	if (r->hook_next == hook)
+		r->hook_next = hook->next;
 	for (struct reactor_hook **h = &r->hooks; *h; h = &(*h)->next)
 		if (*h == hook) {
 			*h = hook->next;
@@ -330,10 +332,11 @@ int reactor_run_once(struct reactor *r, int64_t timeout_ns)
 	int handled = reap(r);
 	handled += helpers_reap(r);
 	handled += run_deferred(r);
-	for (struct reactor_hook *h = r->hooks, *next; h; h = next) {
-		next = h->next;
+	for (struct reactor_hook *h = r->hooks; h; h = r->hook_next) {
+		r->hook_next = h->next;
 		h->fn(h);
 	}
+	r->hook_next = NULL;
 	helpers_arm(r);
 	bool wait = timeout_ns != 0 && handled == 0 && r->deferred_count == 0;
 	int rc;
@@ -359,27 +362,22 @@ int reactor_run_once(struct reactor *r, int64_t timeout_ns)
 
 int reactor_run_until(struct reactor *r, const bool *done)
 {
-	while (!*done && reactor_inflight(r) > 0) {
-		int rc = reactor_run_once(r, -1);
+	/* Stops only after a turn that handled nothing and left nothing in flight: a completion
+	 * reaped at the end of a turn has not been seen by the hooks yet, and they may submit
+	 * more because of it (a group commit). */
+	while (!*done) {
+		bool idle = reactor_inflight(r) == 0;
+		int rc = reactor_run_once(r, idle ? 0 : -1);
 		if (rc < 0)
 			return rc;
+		if (idle && rc == 0 && reactor_inflight(r) == 0)
+			return 0;
 	}
 	return 0;
 }
 
 int reactor_drain(struct reactor *r)
 {
-	/* One more turn after the last completion: its hooks may submit more (a group commit). */
-	for (;;) {
-		while (reactor_inflight(r) > 0) {
-			int rc = reactor_run_once(r, -1);
-			if (rc < 0)
-				return rc;
-		}
-		int rc = reactor_run_once(r, 0);
-		if (rc < 0)
-			return rc;
-		if (reactor_inflight(r) == 0)
-			return 0;
-	}
+	static const bool never = false;
+	return reactor_run_until(r, &never);
 }

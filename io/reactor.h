@@ -58,8 +58,8 @@ enum io_op_kind {
 struct io_op {
 	io_done_fn done;
 	struct reactor *reactor; /* set at submission */
-	uint8_t kind;		 /* enum io_op_kind */
-	bool injected;		 /* fault injection replaced the result */
+	uint8_t kind;            /* enum io_op_kind */
+	bool injected;           /* fault injection replaced the result */
 	int32_t injected_res;
 	struct io_op *next; /* deferred list */
 };
@@ -93,15 +93,18 @@ void reactor_destroy(struct reactor *r);
 /* One turn. timeout_ns < 0 waits for a completion without limit; 0 does not wait. Returns the
  * number of completions handled, or -errno if waiting failed. */
 int reactor_run_once(struct reactor *r, int64_t timeout_ns);
-/* Turns until nothing is in flight: no ops, no jobs, no deferred calls. For tests, tools and
- * shutdown. Returns 0 or -errno. */
+/* Turns until nothing is in flight (no ops, no jobs, no deferred calls) and a last turn's
+ * hooks submitted nothing more. For tests, tools and shutdown. Returns 0 or -errno. */
 int reactor_drain(struct reactor *r);
-/* Turns until *done becomes true or nothing is left in flight. */
+/* Turns until *done becomes true, or until nothing is left in flight as for reactor_drain.
+ * Returns 0 or -errno; the caller looks at *done. */
 int reactor_run_until(struct reactor *r, const bool *done);
 
 /* Operations in flight (submitted or queued, not yet completed), jobs and deferred calls. */
 uint64_t reactor_inflight(const struct reactor *r);
 
+/* Hooks run newest first. A hook may add or remove hooks from inside its call, itself
+ * included: an added hook first runs in the next turn, a removed one is not called again. */
 void reactor_add_hook(struct reactor *r, struct reactor_hook *hook);
 void reactor_remove_hook(struct reactor *r, struct reactor_hook *hook);
 
@@ -114,32 +117,31 @@ void reactor_offload(struct reactor *r, struct io_job *job);
 
 /* File operations. pos is a byte position in the file. */
 void reactor_read(struct reactor *r, struct io_op *op, io_done_fn done, int fd, void *buf,
-		  uint32_t len, uint64_t pos);
+                  uint32_t len, uint64_t pos);
 void reactor_write(struct reactor *r, struct io_op *op, io_done_fn done, int fd, const void *buf,
-		   uint32_t len, uint64_t pos);
+                   uint32_t len, uint64_t pos);
 /* iov (and what it points to) must stay valid until done. */
 void reactor_writev(struct reactor *r, struct io_op *op, io_done_fn done, int fd,
-		    const struct iovec *iov, unsigned iovcnt, uint64_t pos);
+                    const struct iovec *iov, unsigned iovcnt, uint64_t pos);
 void reactor_fsync(struct reactor *r, struct io_op *op, io_done_fn done, int fd, bool datasync);
 void reactor_fallocate(struct reactor *r, struct io_op *op, io_done_fn done, int fd, int mode,
-		       uint64_t pos, uint64_t len);
+                       uint64_t pos, uint64_t len);
 void reactor_close(struct reactor *r, struct io_op *op, io_done_fn done, int fd);
 
 /* Socket operations. */
 void reactor_accept(struct reactor *r, struct io_op *op, io_done_fn done, int fd,
-		    struct sockaddr *addr, socklen_t *addrlen);
+                    struct sockaddr *addr, socklen_t *addrlen);
 void reactor_connect(struct reactor *r, struct io_op *op, io_done_fn done, int fd,
-		     const struct sockaddr *addr, socklen_t addrlen);
+                     const struct sockaddr *addr, socklen_t addrlen);
 void reactor_recv(struct reactor *r, struct io_op *op, io_done_fn done, int fd, void *buf,
-		  uint32_t len, int flags);
+                  uint32_t len, int flags);
 void reactor_send(struct reactor *r, struct io_op *op, io_done_fn done, int fd, const void *buf,
-		  uint32_t len, int flags);
-void reactor_splice(struct reactor *r, struct io_op *op, io_done_fn done, int fd_in,
-		    int64_t off_in, int fd_out, int64_t off_out, uint32_t len, unsigned flags);
+                  uint32_t len, int flags);
+void reactor_splice(struct reactor *r, struct io_op *op, io_done_fn done, int fd_in, int64_t off_in,
+                    int fd_out, int64_t off_out, uint32_t len, unsigned flags);
 
 /* Timers. A timer must not be started while armed. */
-void reactor_timer_start(struct reactor *r, struct io_timer *t, io_done_fn done,
-			 uint64_t after_ns);
+void reactor_timer_start(struct reactor *r, struct io_timer *t, io_done_fn done, uint64_t after_ns);
 /* Cancels an armed timer: its done gets -ECANCELED (or -ETIME if it fired meanwhile). */
 void reactor_timer_cancel(struct reactor *r, struct io_timer *t);
 

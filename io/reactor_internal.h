@@ -25,8 +25,8 @@ struct helper_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct io_job *queue_head, *queue_tail; /* waiting for a helper */
-	struct io_job *done_head;		 /* finished, for the reactor (LIFO, reversed) */
-	uint64_t queued;			 /* offloaded and not yet done() */
+	struct io_job *done_head;               /* finished, for the reactor (LIFO, reversed) */
+	uint64_t queued;                        /* offloaded and not yet done() */
 	bool stopping;
 	int threads_count;
 	pthread_t threads[8];
@@ -38,11 +38,12 @@ struct helper_pool {
 
 struct reactor {
 	struct io_uring ring;
-	uint64_t inflight;			 /* submitted ops not yet completed */
-	uint64_t unsubmitted;			 /* SQEs prepared since the last submit */
+	uint64_t inflight;    /* submitted ops not yet completed */
+	uint64_t unsubmitted; /* SQEs prepared since the last submit */
 	struct io_op *deferred_head, *deferred_tail;
 	uint64_t deferred_count;
 	struct reactor_hook *hooks;
+	struct reactor_hook *hook_next; /* the next hook of the running turn; removal updates it */
 	struct io_fault faults[FAULT_SLOTS];
 	uint64_t fault_counts[2];
 	struct helper_pool helpers;
