@@ -285,29 +285,28 @@ static void complete(struct reactor *r, struct io_op *op, int32_t res, uint32_t 
 
 static int reap(struct reactor *r)
 {
-	struct io_uring_cqe *cqe;
-	unsigned head, seen = 0;
 	int handled = 0;
-	io_uring_for_each_cqe(&r->ring, head, cqe)
-	{
-		seen++;
+	/* Each CQE is consumed before its callback runs and the head is read afresh for the next:
+	 * a callback may submit (the kernel adds CQEs meanwhile) or run the reactor itself (a
+	 * nested reap consumes CQEs), and neither can deliver a completion twice. The bound keeps
+	 * a turn finite when callbacks keep starting work that completes at once. */
+	for (unsigned n = 0; n < r->ring.cq.ring_entries; n++) {
+		struct io_uring_cqe *cqe;
+		if (io_uring_peek_cqe(&r->ring, &cqe) != 0)
+			break;
 		struct io_op *op = io_uring_cqe_get_data(cqe);
+		int32_t res = cqe->res;
+		uint32_t flags = cqe->flags;
+		io_uring_cqe_seen(&r->ring, cqe);
 		if (!op)
 			continue;
 		if (op == &r->helpers.event_op) {
 			r->helpers.event_armed = false;
 			continue;
 		}
-		int32_t res = cqe->res;
-		uint32_t flags = cqe->flags;
-		/* Advance before calling back: the callback may submit and wait. */
-		io_uring_cq_advance(&r->ring, seen);
-		seen = 0;
 		complete(r, op, res, flags);
 		handled++;
 	}
-	if (seen)
-		io_uring_cq_advance(&r->ring, seen);
 	return handled;
 }
 

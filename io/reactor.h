@@ -78,7 +78,9 @@ struct io_job {
 	struct io_job *next;
 };
 
-/* Called at step 3 of every turn. */
+/* Called at step 3 of every turn. A hook may submit and defer, but must not run the reactor
+ * (reactor_run_once, _until, _drain): the nested turn would call the hooks again. Done
+ * callbacks, deferred calls and job done() functions may run it, to wait synchronously. */
 struct reactor_hook {
 	void (*fn)(struct reactor_hook *hook);
 	struct reactor_hook *next;
