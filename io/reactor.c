@@ -20,13 +20,19 @@ int reactor_create(struct reactor **out)
 	struct reactor *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	/* SINGLE_ISSUER binds the ring to one thread: the creator, unless the ring starts
+	 * disabled, in which case the thread that enables it. The reactor belongs to the thread
+	 * that runs it, which need not be the one creating it, so it starts disabled and the
+	 * first submission enables it (ring_enable). */
 	struct io_uring_params p;
 	memset(&p, 0, sizeof(p));
-	p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
+	p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER |
+	          IORING_SETUP_R_DISABLED;
 	int rc = io_uring_queue_init_params(REACTOR_SQ_ENTRIES, &r->ring, &p);
 	if (rc == -EINVAL) {
 		memset(&p, 0, sizeof(p));
 		rc = io_uring_queue_init_params(REACTOR_SQ_ENTRIES, &r->ring, &p);
+		r->ring_enabled = true;
 	}
 	if (rc < 0) {
 		free(r);
@@ -51,12 +57,27 @@ void reactor_destroy(struct reactor *r)
 	free(r);
 }
 
+/* Enables the ring on the thread that submits first, which becomes its only issuer. */
+static int ring_enable(struct reactor *r)
+{
+	if (r->ring_enabled)
+		return 0;
+	/* io_uring_enable_rings() is missing from liburing 2.3's shared library. */
+	int rc = io_uring_register(r->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+	if (rc < 0)
+		return rc;
+	r->ring_enabled = true;
+	return 0;
+}
+
 struct io_uring_sqe *reactor_sqe(struct reactor *r)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
 	while (!sqe) {
 		/* The queue is full: hand what is there to the kernel and take a fresh entry. */
-		int rc = io_uring_submit(&r->ring);
+		int rc = ring_enable(r);
+		ASSERT(rc == 0);
+		rc = io_uring_submit(&r->ring);
 		ASSERT(rc >= 0 || rc == -EBUSY || rc == -EAGAIN || rc == -EINTR);
 		r->unsubmitted = 0;
 		sqe = io_uring_get_sqe(&r->ring);
@@ -338,7 +359,9 @@ int reactor_run_once(struct reactor *r, int64_t timeout_ns)
 	r->hook_next = NULL;
 	helpers_arm(r);
 	bool wait = timeout_ns != 0 && handled == 0 && r->deferred_count == 0;
-	int rc;
+	int rc = ring_enable(r);
+	if (rc < 0)
+		return rc;
 	if (!wait) {
 		rc = io_uring_submit(&r->ring);
 	} else if (timeout_ns < 0) {

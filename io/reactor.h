@@ -16,8 +16,10 @@
  *      been submitted, so one fdatasync per dirty partition covers them all);
  *   4. submit everything queued and wait for at least one completion.
  *
- * Threading: a reactor belongs to the thread that runs it. Only reactor_offload()'s helper
- * threads run elsewhere, and they touch nothing but their job.
+ * Threading: a reactor belongs to the thread that runs it: the first thread to call
+ * reactor_run_once (or to overflow the submission queue), which may differ from the one that
+ * called reactor_create. Only reactor_offload()'s helper threads run elsewhere, and they touch
+ * nothing but their job.
  *
  * Fault injection (io/fault.h) sits between the calls below and the ring.
  */

@@ -38,6 +38,7 @@ struct helper_pool {
 
 struct reactor {
 	struct io_uring ring;
+	bool ring_enabled;    /* created disabled; the first thread to submit enables and owns it */
 	uint64_t inflight;    /* submitted ops not yet completed */
 	uint64_t unsubmitted; /* SQEs prepared since the last submit */
 	struct io_op *deferred_head, *deferred_tail;

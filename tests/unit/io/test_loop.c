@@ -16,6 +16,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -163,6 +164,39 @@ Test(loop, a_callback_may_run_the_reactor)
 	cr_assert_eq(last.res, 1);
 	char buf[64];
 	cr_assert_eq(read(p[0], buf, sizeof(buf)), 19);
+	pipe_close(p);
+	reactor_destroy(r);
+}
+
+/* A reactor may be created on one thread (main, at startup) and run on another: it belongs
+ * to the thread that runs it, not to the one that created it. */
+struct runner {
+	struct reactor *r;
+	int fd;
+	struct waiter w;
+	int drain_rc;
+};
+
+static void *runner_main(void *arg)
+{
+	struct runner *run = arg;
+	reactor_write(run->r, &run->w.op, on_done, run->fd, "t", 1, 0);
+	run->drain_rc = reactor_drain(run->r);
+	return NULL;
+}
+
+Test(loop, created_on_one_thread_run_on_another)
+{
+	struct reactor *r = ring_new();
+	int p[2];
+	pipe_new(p);
+	struct runner run = { .r = r, .fd = p[1], .drain_rc = 1 };
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, runner_main, &run), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(run.drain_rc, 0);
+	cr_assert_eq(run.w.calls, 1);
+	cr_assert_eq(run.w.res, 1, "res %d", run.w.res);
 	pipe_close(p);
 	reactor_destroy(r);
 }
