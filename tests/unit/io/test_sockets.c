@@ -13,12 +13,16 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* A hang is a failure, not a stuck run. */
+TestSuite(sockets, .timeout = 10);
 
 struct waiter {
 	struct io_op op;
@@ -364,6 +368,58 @@ Test(sockets, bulk_transfer_in_partial_sends_and_recvs)
 	cr_assert_eq(memcmp(tx.buf, rx.buf, BULK_BYTES), 0);
 	free(tx.buf);
 	free(rx.buf);
+	pair_close(&p);
+	reactor_destroy(r);
+}
+
+/* The fetch path sends file ranges with splice: file -> pipe -> socket. */
+Test(sockets, splice_a_file_range_to_a_socket)
+{
+	struct reactor *r = ring_new();
+	struct pair p;
+	pair_open(r, &p, 0);
+	char path[] = "/tmp/tape-io-sock-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(pwrite(fd, "headerPAYLOADtrailer", 20, 0), 20);
+	int pp[2];
+	cr_assert_eq(pipe2(pp, O_CLOEXEC), 0);
+	struct waiter in = { 0 }, out = { 0 }, rx = { 0 };
+	reactor_splice(r, &in.op, on_done, fd, 6, pp[1], -1, 7, 0);
+	drain(r);
+	cr_assert_eq(in.res, 7);
+	reactor_splice(r, &out.op, on_done, pp[0], -1, p.server, -1, 7, 0);
+	char buf[16] = { 0 };
+	reactor_recv(r, &rx.op, on_done, p.client, buf, 7, MSG_WAITALL);
+	drain(r);
+	cr_assert_eq(out.res, 7);
+	cr_assert_eq(rx.res, 7);
+	cr_assert_eq(memcmp(buf, "PAYLOAD", 7), 0);
+	close(pp[0]);
+	close(pp[1]);
+	close(fd);
+	pair_close(&p);
+	reactor_destroy(r);
+}
+
+/* Splice into a socket whose peer is gone fails like send does, and raises no SIGPIPE. */
+Test(sockets, splice_to_a_shut_down_socket_returns_an_error)
+{
+	sigpipe_kills();
+	struct reactor *r = ring_new();
+	struct pair p;
+	pair_open(r, &p, 0);
+	cr_assert_eq(shutdown(p.server, SHUT_WR), 0);
+	int pp[2];
+	cr_assert_eq(pipe2(pp, O_CLOEXEC), 0);
+	cr_assert_eq(write(pp[1], "bytes", 5), 5);
+	struct waiter out = { 0 };
+	reactor_splice(r, &out.op, on_done, pp[0], -1, p.server, -1, 5, 0);
+	drain(r);
+	cr_assert_eq(out.res, -EPIPE);
+	close(pp[0]);
+	close(pp[1]);
 	pair_close(&p);
 	reactor_destroy(r);
 }
