@@ -20,6 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A hang is a failure, not a stuck run. */
+TestSuite(defer, .timeout = 10);
+TestSuite(hooks, .timeout = 10);
+
 static struct reactor *ring_new(void)
 {
 	struct reactor *r = NULL;
@@ -126,7 +130,7 @@ Test(defer, deferring_again_runs_in_a_later_turn)
 	reactor_destroy(r);
 }
 
-Test(defer, pending_calls_keep_run_once_from_blocking, .timeout = 10)
+Test(defer, pending_calls_keep_run_once_from_blocking)
 {
 	struct reactor *r = ring_new();
 	struct deferred d = { .again = 3 };
@@ -246,7 +250,7 @@ Test(hooks, a_hook_removes_itself)
 
 /* Within one turn: deferred calls (step 2) come before hooks (step 3); what a hook defers runs
  * in the next turn, and the turn does not block waiting for it. */
-Test(hooks, deferred_calls_run_before_hooks, .timeout = 10)
+Test(hooks, deferred_calls_run_before_hooks)
 {
 	struct reactor *r = ring_new();
 	struct trace t = { 0 };

@@ -17,6 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A hang is a failure, not a stuck run. */
+TestSuite(faults, .timeout = 10);
+
 struct waiter {
 	struct io_op op;
 	int32_t res;

@@ -19,6 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A hang is a failure, not a stuck run. */
+TestSuite(file_ops, .timeout = 10);
+
 struct waiter {
 	struct io_op op;
 	int32_t res;

@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+/* A hang is a failure, not a stuck run. */
+TestSuite(helpers, .timeout = 10);
+
 #define MS (1000000ll)
 
 static struct reactor *ring_new(void)
@@ -130,7 +133,7 @@ Test(helpers, drain_waits_for_slow_jobs)
 
 /* The reactor sleeps in the ring (the eventfd read) while a job runs; the job's end must wake
  * it, and the sleep must be a real sleep, not a loop of empty turns. */
-Test(helpers, finished_job_wakes_a_waiting_reactor, .timeout = 20)
+Test(helpers, finished_job_wakes_a_waiting_reactor)
 {
 	struct reactor *r = ring_new();
 	struct job j;
@@ -216,7 +219,7 @@ Test(helpers, done_order_is_offload_order_with_one_helper)
 }
 
 /* Destroy stops the helpers after their current job: it returns, and no done() runs after. */
-Test(helpers, destroy_with_jobs_queued_returns, .timeout = 20)
+Test(helpers, destroy_with_jobs_queued_returns)
 {
 	struct reactor *r = ring_new();
 	static struct job j[8];

@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* A hang is a failure, not a stuck run. */
+TestSuite(loop, .timeout = 10);
+
 struct waiter {
 	struct io_op op;
 	int32_t res;
@@ -54,7 +57,7 @@ static void pipe_close(int p[2])
 	close(p[1]);
 }
 
-Test(loop, idle_turns_return_zero, .timeout = 10)
+Test(loop, idle_turns_return_zero)
 {
 	struct reactor *r = ring_new();
 	cr_assert_eq(reactor_inflight(r), 0);

@@ -16,6 +16,9 @@
 #include <errno.h>
 #include <time.h>
 
+/* A hang is a failure, not a stuck run. */
+TestSuite(timers, .timeout = 10);
+
 #define MS (1000000ll)
 
 struct tick {
