@@ -38,8 +38,14 @@ struct job {
 	int ran, done;
 };
 
-static void job_run(struct io_job *j) { ((struct job *)j)->ran++; }
-static void job_done(struct io_job *j) { ((struct job *)j)->done++; }
+static void job_run(struct io_job *j)
+{
+	((struct job *)j)->ran++;
+}
+static void job_done(struct io_job *j)
+{
+	((struct job *)j)->done++;
+}
 
 Test(reactor_smoke, file_timer_job)
 {
@@ -50,7 +56,7 @@ Test(reactor_smoke, file_timer_job)
 	cr_assert(fd >= 0);
 	unlink(path);
 
-	struct waiter w = {0};
+	struct waiter w = { 0 };
 	reactor_write(r, &w.op, on_done, fd, "hello", 5, 0);
 	cr_assert_eq(reactor_drain(r), 0);
 	cr_assert_eq(w.res, 5);
@@ -59,18 +65,18 @@ Test(reactor_smoke, file_timer_job)
 	cr_assert_eq(reactor_drain(r), 0);
 	cr_assert_eq(w.res, 0);
 
-	char buf[8] = {0};
+	char buf[8] = { 0 };
 	reactor_read(r, &w.op, on_done, fd, buf, sizeof(buf), 0);
 	cr_assert_eq(reactor_drain(r), 0);
 	cr_assert_eq(w.res, 5);
 	cr_assert_str_eq(buf, "hello");
 
-	struct io_timer t = {0};
+	struct io_timer t = { 0 };
 	reactor_timer_start(r, &t, on_timer, 1000000);
 	cr_assert_eq(reactor_drain(r), 0);
 	cr_assert_eq(timer_res, -ETIME);
 
-	struct job j = {.job = {.run = job_run, .done = job_done}};
+	struct job j = { .job = { .run = job_run, .done = job_done } };
 	reactor_offload(r, &j.job);
 	cr_assert_eq(reactor_drain(r), 0);
 	cr_assert_eq(j.ran, 1);
