@@ -12,6 +12,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -377,4 +378,17 @@ Test(faults, injected_result_arrives_through_the_loop)
 	cr_assert_eq(w.res, 4);
 	close(fd);
 	reactor_destroy(r);
+}
+
+/* Arming nonsense is a programmer error: the assertion aborts. */
+Test(faults, short_fault_on_fsync_is_refused, .signal = SIGABRT)
+{
+	struct reactor *r = ring_new();
+	reactor_fault_arm(r, IO_FAULT_ON_FSYNC, 1, IO_FAULT_SHORT, false);
+}
+
+Test(faults, nth_zero_is_refused, .signal = SIGABRT)
+{
+	struct reactor *r = ring_new();
+	reactor_fault_arm(r, IO_FAULT_ON_WRITE, 0, -EIO, false);
 }

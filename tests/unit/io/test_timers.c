@@ -14,6 +14,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <signal.h>
 #include <time.h>
 
 /* A hang is a failure, not a stuck run. */
@@ -248,4 +249,13 @@ Test(timers, polling_with_zero_timeout_sees_timers_fire)
 	cr_assert_eq(k.res, -ETIME);
 	cr_assert_eq(handled, 1);
 	reactor_destroy(r);
+}
+
+/* Starting an armed timer would lose its completion: the assertion aborts. */
+Test(timers, start_while_armed_is_refused, .signal = SIGABRT)
+{
+	struct reactor *r = ring_new();
+	struct tick k = { 0 };
+	reactor_timer_start(r, &k.t, on_tick, 3600ull * 1000 * MS);
+	reactor_timer_start(r, &k.t, on_tick, 1 * MS);
 }
