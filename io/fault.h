@@ -23,7 +23,7 @@ enum io_fault_on { IO_FAULT_ON_WRITE, IO_FAULT_ON_FSYNC };
 /* Arms a fault; res is -EIO, -ENOSPC, ... or IO_FAULT_SHORT (writes only). Returns 0, or
  * -ENOSPC when all fault slots are armed. */
 int reactor_fault_arm(struct reactor *r, enum io_fault_on on, uint64_t nth, int32_t res,
-		      bool sticky);
+                      bool sticky);
 /* Disarms every fault. */
 void reactor_fault_clear(struct reactor *r);
 /* Operations of this kind the faults have counted since the last clear. */

@@ -48,7 +48,7 @@ int helpers_start(struct reactor *r)
 {
 	struct helper_pool *h = &r->helpers;
 	_Static_assert(HELPER_THREADS <= sizeof(h->threads) / sizeof(h->threads[0]),
-		       "helper thread slots");
+	               "helper thread slots");
 	h->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (h->event_fd < 0)
 		return -errno;
