@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (reactor_create(&r) < 0)
 			abort();
 		snprintf(dir, sizeof(dir), "%s/tape-fuzz-recovery-%d",
-			 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", getpid());
+		         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", getpid());
 	}
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s && mkdir -p %s", dir, dir);
