@@ -18,6 +18,7 @@ for t in "$@"; do
 		tail -40 "$work.log" >&2
 		status=1
 	}
-	grep -E 'stat::number_of_executed_units|Done' "$work.log" | tail -2 || true
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work.log" | tail -1)
+	echo "fuzz: $t: ${runs:-?} runs"
 done
 exit $status
