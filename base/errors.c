@@ -20,6 +20,7 @@ static const char *const project_messages[TAPE_ERRNO_END - TAPE_ERRNO_BASE] = {
 	[TAPE_ECONFIG - TAPE_ERRNO_BASE] = "invalid configuration",
 	[TAPE_EBUSY - TAPE_ERRNO_BASE] = "operation already in progress",
 	[TAPE_ECLOSED - TAPE_ERRNO_BASE] = "closed",
+	[TAPE_EPROTO - TAPE_ERRNO_BASE] = "malformed protocol message",
 };
 
 const char *tape_strerror(int err)

@@ -24,6 +24,7 @@ enum tape_error {
 	TAPE_ECONFIG,                    /* invalid configuration value */
 	TAPE_EBUSY,                      /* another operation on this object is in progress */
 	TAPE_ECLOSED,                    /* object is closing or closed */
+	TAPE_EPROTO,                     /* malformed protocol message */
 	TAPE_ERRNO_END
 };
 
