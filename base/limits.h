@@ -64,6 +64,17 @@
  * the index interval plus the largest batch header span. */
 #define READ_SCAN_BYTES (2 * INDEX_INTERVAL_BYTES)
 
+/* ---- compaction -------------------------------------------------------------------------- */
+
+/* Distinct keys one compaction run maps (key -> latest offset, 24 bytes a slot, the table at
+ * most half full): 48 MiB at most, allocated to fit the offsets of the range. A range with more
+ * keys is cleaned up to the segment where the map filled; the rest waits for a cleaner
+ * checkpoint (Kafka's first dirty offset), which tape does not keep yet. */
+#define COMPACTION_KEYS_MAX (1u << 20)
+/* Output buffered per write of a rewritten segment, and the chunk its unchanged prefix is
+ * copied in. */
+#define COMPACTION_WRITE_BYTES (1 * MiB)
+
 /* ---- partitions, producers, epochs ------------------------------------------------------- */
 
 /* Partitions one broker hosts. Each costs a directory, two file descriptors for its active
@@ -109,5 +120,7 @@ _Static_assert(SEGMENT_BYTES_DEFAULT <= SEGMENT_BYTES_MAX, "default within bound
 _Static_assert(READ_SCAN_BYTES >= INDEX_INTERVAL_BYTES + BATCH_HEADER_BYTES,
                "a scan window covers one index interval and the next batch header");
 _Static_assert(DECOMPRESSED_BYTES_MAX >= BATCH_BYTES_MAX, "an uncompressed batch is allowed");
+_Static_assert(2ull * COMPACTION_KEYS_MAX * 24 <= 48 * MiB,
+               "the key map stays within its stated bound");
 
 #endif

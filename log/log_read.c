@@ -154,16 +154,40 @@ static void complete(struct log_read *rd, int err, bool async)
 		rd->done(rd, err);
 }
 
+static int restart(struct log_read *rd);
+
+/* A read of a segment's file pins the segment until it completes: retention or compaction may
+ * take it out of the set meanwhile, and its descriptor must stay open for the read. */
+static void scan_pin(struct log_read *rd)
+{
+	struct segment *seg = cur_seg(rd);
+	seg->refs++;
+	rd->scan_seg = seg;
+}
+
+/* Unpins after the read; true when the segment left its place in the set meanwhile, so the
+ * positions read belong to a file that is no longer there. */
+static bool scan_unpin(struct log_read *rd)
+{
+	struct partition *p = rd->part;
+	struct segment *seg = rd->scan_seg;
+	rd->scan_seg = NULL;
+	bool moved = rd->seg_index >= (int)p->segs_count || p->segs[rd->seg_index] != seg;
+	partition_segment_unpin(p, seg);
+	return moved;
+}
+
 static void window_done(struct io_op *op, int32_t res, uint32_t flags)
 {
 	(void)flags;
 	struct log_read *rd = container_of(op, struct log_read, op);
+	bool moved = scan_unpin(rd);
 	if (res < 0) {
 		complete(rd, res, true);
 		return;
 	}
 	rd->window_len = (uint32_t)res;
-	int rc = scan_window(rd);
+	int rc = moved ? restart(rd) : scan_window(rd);
 	if (rc <= 0)
 		complete(rd, rc, true);
 }
@@ -176,12 +200,14 @@ static int read_window(struct log_read *rd)
 	uint64_t len = seg->size - rd->scan_pos;
 	if (len > READ_SCAN_BYTES)
 		len = READ_SCAN_BYTES;
+	scan_pin(rd);
 	reactor_read(rd->part->reactor, &rd->op, window_done, seg->fd, rd->window, (uint32_t)len,
 	             rd->scan_pos);
 	return 1;
 }
 
 static int locate(struct log_read *rd);
+static int time_locate(struct log_read *rd);
 static int time_batch_found(struct log_read *rd, uint64_t position, uint32_t size);
 
 /* Parses the window read at rd->scan_pos (rd->window_len bytes). Returns 0 when the
@@ -362,6 +388,7 @@ static void time_batch_read(struct io_op *op, int32_t res, uint32_t flags)
 {
 	(void)flags;
 	struct log_read *rd = container_of(op, struct log_read, op);
+	scan_unpin(rd); /* the batch's bytes are all that is used from here */
 	if (res != (int32_t)rd->batch_len) {
 		complete(rd, res < 0 ? res : -TAPE_ECORRUPT, true);
 		return;
@@ -377,6 +404,7 @@ static int time_batch_found(struct log_read *rd, uint64_t position, uint32_t siz
 	rd->batch_buf = malloc(size);
 	if (!rd->batch_buf)
 		return -ENOMEM;
+	scan_pin(rd);
 	reactor_read(rd->part->reactor, &rd->op, time_batch_read, seg->fd, rd->batch_buf, size,
 	             position);
 	return 1;
@@ -393,8 +421,34 @@ int log_offset_for_time(struct partition *p, struct log_read *rd, int64_t timest
 	int rc = start_common(p, rd);
 	if (rc <= 0)
 		return rc;
+	return time_locate(rd);
+}
+
+/* The segment a window was read from left its place in the set meanwhile (compaction replaced
+ * it, retention removed it or those before it): the window's positions belong to a file that is
+ * no longer there, so the lookup starts over. 0 done, 1 pending, < 0 error. */
+static int restart(struct log_read *rd)
+{
+	struct partition *p = rd->part;
+	if (rd->offset < p->log_start_offset) {
+		if (!rd->by_time)
+			return -TAPE_ERANGE;
+		rd->offset = p->log_start_offset;
+	}
+	if (rd->by_time)
+		return time_locate(rd);
+	int idx = partition_find_segment(p, rd->offset);
+	rd->seg_index = idx < 0 ? 0 : idx;
+	return locate(rd);
+}
+
+static int time_locate(struct log_read *rd)
+{
+	struct partition *p = rd->part;
+	int64_t timestamp = rd->timestamp;
 	/* The first segment whose largest timestamp reaches the one asked for. */
-	unsigned i = (unsigned)rd->seg_index;
+	int idx = partition_find_segment(p, rd->offset);
+	unsigned i = idx < 0 ? 0 : (unsigned)idx;
 	while (i < p->segs_count && p->segs[i]->max_timestamp < timestamp)
 		i++;
 	if (i == p->segs_count)

@@ -53,6 +53,7 @@ struct log_read {
 	uint64_t scan_pos;
 	uint8_t *window; /* owned, READ_SCAN_BYTES */
 	uint32_t window_len;
+	struct segment *scan_seg; /* pinned while a read of its file is in flight */
 	bool by_time;
 	int64_t timestamp;
 	int64_t found_offset;

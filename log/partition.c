@@ -240,6 +240,19 @@ void partition_segments_retire(struct partition *p, unsigned first, unsigned n)
 	}
 }
 
+void partition_segment_replace(struct partition *p, unsigned i, struct segment *fresh)
+{
+	ASSERT(i + 1 < p->segs_count); /* never the active segment */
+	struct segment *old = p->segs[i];
+	ASSERT(old->state == SEGMENT_SEALED && fresh->base_offset == old->base_offset);
+	old->deleted = true;
+	old->next_deleted = p->deleted;
+	p->deleted = old;
+	p->segs[i] = fresh;
+	memset(p->read_cache, 0, sizeof(p->read_cache));
+	release_if_unused(p, old);
+}
+
 bool partition_in_quarantine(const struct partition *p, int64_t start, int64_t end,
                              int64_t *quarantine_end)
 {

@@ -97,6 +97,9 @@ int partition_find_segment(const struct partition *part, int64_t offset);
 void partition_segment_unpin(struct partition *part, struct segment *seg);
 /* Takes segs[0, n) out of the set (retention, truncation); they close when unpinned. */
 void partition_segments_retire(struct partition *part, unsigned first, unsigned n);
+/* Puts fresh in the place of segs[i], a sealed segment (compaction): the old one leaves the set
+ * like a retired one, its files untouched, and closes when unpinned. */
+void partition_segment_replace(struct partition *part, unsigned i, struct segment *fresh);
 /* The checkpoint payload of the partition's own state. */
 uint8_t *partition_checkpoint_encode(const struct partition *part, int64_t recovery_point,
                                      bool clean, size_t *len);

@@ -94,6 +94,60 @@ size_t test_batch_simple(int records, size_t value_bytes, int64_t timestamp_ms, 
 	return test_batch_build(&spec, out);
 }
 
+size_t test_batch_records(const struct test_record *recs, int count, int64_t timestamp_ms,
+                          int codec, uint8_t **out)
+{
+	ASSERT(count >= 1);
+	size_t cap = 256;
+	for (int i = 0; i < count; i++)
+		cap += 64 + (recs[i].key ? strlen(recs[i].key) : 0) +
+		       (recs[i].value ? strlen(recs[i].value) : 0);
+	uint8_t *records = malloc(cap);
+	ASSERT(records);
+	size_t len = 0;
+	for (int i = 0; i < count; i++) {
+		struct record rec = {
+			.timestamp_delta = i,
+			.offset_delta = i,
+			.key_len = recs[i].key ? (int32_t)strlen(recs[i].key) : -1,
+			.key = (const uint8_t *)recs[i].key,
+			.value_len = recs[i].value ? (int32_t)strlen(recs[i].value) : -1,
+			.value = (const uint8_t *)recs[i].value,
+		};
+		size_t n = record_encode(records + len, cap - len, &rec);
+		ASSERT(n > 0);
+		len += n;
+	}
+	const uint8_t *body = records;
+	size_t body_len = len;
+	struct compression_buf z = { 0 };
+	if (codec) {
+		ASSERT(compression_compress(codec, 0, records, len, &z) == 0);
+		body = z.p;
+		body_len = z.len;
+	}
+	struct record_batch_header h = {
+		.base_offset = 0,
+		.partition_leader_epoch = -1,
+		.attributes = (int16_t)(codec & RB_ATTR_CODEC_MASK),
+		.last_offset_delta = count - 1,
+		.base_timestamp = timestamp_ms,
+		.max_timestamp = timestamp_ms + count - 1,
+		.producer_id = -1,
+		.producer_epoch = -1,
+		.base_sequence = -1,
+		.records_count = count,
+	};
+	size_t total = RB_HEADER_BYTES + body_len;
+	uint8_t *batch = malloc(total);
+	ASSERT(batch);
+	ASSERT(record_batch_encode(batch, total, &h, body, body_len) == total);
+	free(z.p);
+	free(records);
+	*out = batch;
+	return total;
+}
+
 char *test_tmpdir(const char *tag)
 {
 	const char *base = getenv("TMPDIR");
