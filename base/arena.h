@@ -16,8 +16,8 @@ struct arena_chunk;
 
 struct arena {
 	struct arena_chunk *chunks; /* owned; newest first */
-	size_t used;		    /* bytes handed out since the last reset */
-	size_t limit;		    /* allocations past this fail */
+	size_t used;                /* bytes handed out since the last reset */
+	size_t limit;               /* allocations past this fail */
 };
 
 void arena_init(struct arena *a, size_t limit);

@@ -66,7 +66,7 @@ struct kbytes kafka_get_bytes(struct cursor *c, bool flexible, bool nullable)
 }
 
 int32_t kafka_get_array_len(struct cursor *c, bool flexible, bool nullable,
-			    size_t min_element_bytes)
+                            size_t min_element_bytes)
 {
 	int64_t n = get_length(c, flexible, true);
 	if (!cursor_ok(c))

@@ -58,7 +58,7 @@ struct kbytes kafka_get_bytes(struct cursor *c, bool flexible, bool nullable);
 /* An array count: -1 for null (when nullable), else checked so that count elements of at
  * least min_element_bytes fit in what remains. A bad count marks the cursor bad and gives 0. */
 int32_t kafka_get_array_len(struct cursor *c, bool flexible, bool nullable,
-			    size_t min_element_bytes);
+                            size_t min_element_bytes);
 /* Allocates count elements of size from the arena; a failure marks the cursor bad. */
 void *kafka_alloc_array(struct cursor *c, struct arena *a, int32_t count, size_t size);
 /* Skips a tagged-field section (flexible versions). */
