@@ -38,6 +38,7 @@ void partition_config_default(struct partition_config *cfg)
 		.segment_ms = 7 * 24 * 3600 * 1000ll,
 		.flush_mode = FLUSH_FSYNC,
 		.flush_interval_ms = 1000,
+		.flush_messages = INT64_MAX,
 		.retention_ms = 7 * 24 * 3600 * 1000ll,
 		.retention_bytes = -1,
 		.max_batch_bytes = BATCH_BYTES_DEFAULT,
@@ -60,7 +61,8 @@ int partition_config_check(const struct partition_config *cfg)
 		return -TAPE_ECONFIG;
 	if (cfg->retention_ms < -1 || cfg->retention_bytes < -1)
 		return -TAPE_ECONFIG;
-	if (cfg->index_interval_bytes < 1 || cfg->producer_expiration_ms < 1)
+	if (cfg->index_interval_bytes < 1 || cfg->producer_expiration_ms < 1 ||
+	    cfg->flush_messages < 1)
 		return -TAPE_ECONFIG;
 	if (cfg->flush_mode != FLUSH_FSYNC && cfg->flush_mode != FLUSH_INTERVAL &&
 	    cfg->flush_mode != FLUSH_NONE)
@@ -729,6 +731,10 @@ static void drain_completed(struct partition *p)
 	}
 	if (progressed) {
 		flush_schedule(p);
+		struct segment *active = partition_active(p);
+		if (p->cfg.flush_mode == FLUSH_INTERVAL &&
+		    active->next_offset - active->synced_next_offset >= p->cfg.flush_messages)
+			flush_start(p);
 		partition_notify(p);
 	}
 }

@@ -57,11 +57,12 @@ struct partition_config {
 	int64_t segment_ms;         /* segment.ms: roll when the active segment is older; 0 never */
 	enum flush_mode flush_mode; /* flush.mode */
 	int64_t flush_interval_ms;  /* flush.ms, for FLUSH_INTERVAL */
-	int64_t retention_ms;       /* retention.ms; -1 unlimited */
-	int64_t retention_bytes;    /* retention.bytes; -1 unlimited */
-	uint32_t max_batch_bytes;   /* max.message.bytes */
-	bool cleanup_delete;        /* cleanup.policy has delete */
-	bool cleanup_compact;       /* cleanup.policy has compact */
+	int64_t flush_messages;   /* flush.messages: FLUSH_INTERVAL also flushes this far behind */
+	int64_t retention_ms;     /* retention.ms; -1 unlimited */
+	int64_t retention_bytes;  /* retention.bytes; -1 unlimited */
+	uint32_t max_batch_bytes; /* max.message.bytes */
+	bool cleanup_delete;      /* cleanup.policy has delete */
+	bool cleanup_compact;     /* cleanup.policy has compact */
 	int64_t delete_retention_ms; /* delete.retention.ms: tombstones kept this long */
 	bool log_append_time;        /* message.timestamp.type=LogAppendTime */
 	uint32_t index_interval_bytes;
