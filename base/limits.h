@@ -110,6 +110,31 @@
 /* Blocking jobs queued for the helper threads. */
 #define HELPER_JOBS_MAX 65536
 
+/* ---- the broker's network side --------------------------------------------------------- */
+
+/* Connections one broker keeps: each holds a receive chunk and its requests' memory. The
+ * max.connections setting may lower this, never raise it. */
+#define CONNECTIONS_MAX 100000
+/* Requests read from one connection and not yet answered. Responses go out in order; past
+ * this the broker stops reading the socket (backpressure), as Kafka mutes it. */
+#define CONN_REQUESTS_MAX 64
+/* A connection receives into chunks of this size; frames wholly inside one are used in
+ * place, a larger frame gets a chunk of its own size so its records are never copied. */
+#define CONN_CHUNK_BYTES (64 * KiB)
+/* A request's decoded form may take this many times its frame in arena memory (structs are
+ * larger than their wire encoding, never by more). */
+#define REQUEST_ARENA_FACTOR 8
+/* The largest response the broker builds in memory (Fetch max_bytes is clamped to it). */
+#define RESPONSE_BYTES_MAX (64 * MiB)
+/* Longest Fetch long-poll and produce wait honoured (clients ask 500 ms to 30 s). */
+#define REQUEST_WAIT_MS_MAX (5 * 60 * 1000)
+/* Topics one broker hosts. */
+#define TOPICS_MAX 10000
+/* Partitions of one topic. */
+#define TOPIC_PARTITIONS_MAX 10000
+/* Kafka's limit on a topic name (it becomes a directory name with "-<partition>"). */
+#define TOPIC_NAME_BYTES_MAX 249
+
 /* ---- relations --------------------------------------------------------------------------- */
 
 _Static_assert(SEGMENT_BYTES_MAX < (1ull << 31), "index positions are 32-bit signed in Kafka");
@@ -120,6 +145,7 @@ _Static_assert(SEGMENT_BYTES_DEFAULT <= SEGMENT_BYTES_MAX, "default within bound
 _Static_assert(READ_SCAN_BYTES >= INDEX_INTERVAL_BYTES + BATCH_HEADER_BYTES,
                "a scan window covers one index interval and the next batch header");
 _Static_assert(DECOMPRESSED_BYTES_MAX >= BATCH_BYTES_MAX, "an uncompressed batch is allowed");
+_Static_assert(CONN_CHUNK_BYTES >= 4096, "a chunk holds many small requests");
 _Static_assert(2ull * COMPACTION_KEYS_MAX * 24 <= 48 * MiB,
                "the key map stays within its stated bound");
 
