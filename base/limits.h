@@ -88,6 +88,14 @@
  * largest (65536 producers x 5 batches x ~40 bytes = ~13 MiB). */
 #define CHECKPOINT_BYTES_MAX (32 * MiB)
 
+/* ---- offline tools (tape dump, tape verify) ---------------------------------------------- */
+
+/* tape verify reads a segment's .index or .timeindex whole, because offset_index_valid and
+ * time_index_valid take the file's bytes. A valid index has at most one entry per batch, so
+ * even the largest segment of the smallest batches needs no more than this (about 200 MiB;
+ * 2-3 MiB at the default interval); a larger file is reported invalid without being read. */
+#define INDEX_FILE_BYTES_MAX (SEGMENT_BYTES_MAX / BATCH_HEADER_BYTES * TIME_INDEX_ENTRY_BYTES)
+
 /* ---- the reactor ------------------------------------------------------------------------- */
 
 /* Submission queue entries: enough for a turn's worth of socket and file operations; the
@@ -109,5 +117,7 @@ _Static_assert(SEGMENT_BYTES_DEFAULT <= SEGMENT_BYTES_MAX, "default within bound
 _Static_assert(READ_SCAN_BYTES >= INDEX_INTERVAL_BYTES + BATCH_HEADER_BYTES,
                "a scan window covers one index interval and the next batch header");
 _Static_assert(DECOMPRESSED_BYTES_MAX >= BATCH_BYTES_MAX, "an uncompressed batch is allowed");
+_Static_assert(INDEX_FILE_BYTES_MAX >= INDEX_ENTRIES_MAX * TIME_INDEX_ENTRY_BYTES,
+               "tape verify reads any index the default interval can produce");
 
 #endif
