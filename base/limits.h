@@ -99,6 +99,14 @@
  * largest (65536 producers x 5 batches x ~40 bytes = ~13 MiB). */
 #define CHECKPOINT_BYTES_MAX (32 * MiB)
 
+/* ---- offline tools (tape dump, tape verify) ---------------------------------------------- */
+
+/* tape verify reads a segment's .index or .timeindex whole, because offset_index_valid and
+ * time_index_valid take the file's bytes. A valid index has at most one entry per batch, so
+ * even the largest segment of the smallest batches needs no more than this (about 200 MiB;
+ * 2-3 MiB at the default interval); a larger file is reported invalid without being read. */
+#define INDEX_FILE_BYTES_MAX (SEGMENT_BYTES_MAX / BATCH_HEADER_BYTES * TIME_INDEX_ENTRY_BYTES)
+
 /* ---- the reactor ------------------------------------------------------------------------- */
 
 /* Submission queue entries: enough for a turn's worth of socket and file operations; the
@@ -148,5 +156,7 @@ _Static_assert(DECOMPRESSED_BYTES_MAX >= BATCH_BYTES_MAX, "an uncompressed batch
 _Static_assert(CONN_CHUNK_BYTES >= 4096, "a chunk holds many small requests");
 _Static_assert(2ull * COMPACTION_KEYS_MAX * 24 <= 48 * MiB,
                "the key map stays within its stated bound");
+_Static_assert(INDEX_FILE_BYTES_MAX >= INDEX_ENTRIES_MAX * TIME_INDEX_ENTRY_BYTES,
+               "tape verify reads any index the default interval can produce");
 
 #endif

@@ -1,0 +1,32 @@
+/*
+ * cli/cmd.h: what a `tape` subcommand is, for the dispatch table in cli/main.c. Each
+ * subcommand lives in cli/cmd_<name>.c and exports one `const struct cmd cmd_<name>`.
+ *
+ * Exit status, the same for every subcommand (scripts rely on it):
+ *   0  done, nothing wrong found
+ *   1  done, and the data has problems (they were reported)
+ *   2  usage error, or a file or directory could not be read
+ */
+#ifndef TAPE_CLI_CMD_H
+#define TAPE_CLI_CMD_H
+
+#include <stdio.h>
+
+#define CMD_EXIT_OK 0
+#define CMD_EXIT_PROBLEMS 1
+#define CMD_EXIT_USAGE 2
+
+struct cmd {
+	const char *name;
+	const char *synopsis; /* arguments, for usage lines: "[--json] FILE..." */
+	const char *summary;  /* one line */
+	/* Runs with argv[0] the subcommand's name; returns the exit status. */
+	int (*run)(int argc, char **argv);
+	/* The subcommand's own help, options included. */
+	void (*usage)(FILE *out);
+};
+
+extern const struct cmd cmd_dump;
+extern const struct cmd cmd_verify;
+
+#endif
