@@ -318,6 +318,7 @@ void partition_update_durable(struct partition *p)
 }
 
 static void flush_start(struct partition *p);
+static void interval_arm(struct partition *p);
 
 static void flush_done(struct io_op *op, int32_t res, uint32_t flags)
 {
@@ -336,6 +337,7 @@ static void flush_done(struct io_op *op, int32_t res, uint32_t flags)
 	struct segment *active = partition_active(p);
 	if (p->cfg.flush_mode == FLUSH_FSYNC && active->next_offset > active->synced_next_offset)
 		flush_start(p);
+	interval_arm(p);
 }
 
 /* Submits one fdatasync covering every write of the active segment completed so far. */
@@ -381,15 +383,15 @@ static void flush_timer_fired(struct io_op *op, int32_t res, uint32_t flags)
 	if (p->closing || p->failed || p->cfg.flush_mode != FLUSH_INTERVAL)
 		return;
 	flush_start(p);
-	p->ops_inflight++;
-	reactor_timer_start(p->reactor, &p->flush_timer, flush_timer_fired,
-	                    (uint64_t)p->cfg.flush_interval_ms * 1000000u);
 }
 
-void partition_start_timers(struct partition *p);
-void partition_start_timers(struct partition *p)
+/* FLUSH_INTERVAL: a timer runs only while something written is not yet synced, so idle
+ * partitions cost nothing. */
+static void interval_arm(struct partition *p)
 {
-	if (p->cfg.flush_mode != FLUSH_INTERVAL || p->flush_timer.armed)
+	struct segment *active = partition_active(p);
+	if (p->cfg.flush_mode != FLUSH_INTERVAL || p->flush_timer.armed || p->closing ||
+	    p->failed || active->next_offset <= active->synced_next_offset)
 		return;
 	p->ops_inflight++;
 	reactor_timer_start(p->reactor, &p->flush_timer, flush_timer_fired,
@@ -735,6 +737,7 @@ static void drain_completed(struct partition *p)
 		if (p->cfg.flush_mode == FLUSH_INTERVAL &&
 		    active->next_offset - active->synced_next_offset >= p->cfg.flush_messages)
 			flush_start(p);
+		interval_arm(p);
 		partition_notify(p);
 	}
 }

@@ -120,8 +120,12 @@ struct partition_append {
  */
 int partition_open(struct reactor *r, const char *dir, const struct partition_config *cfg,
                    struct partition **out);
-/* Stops accepting appends, waits for writes and jobs in flight (runs the reactor), writes a
- * clean-shutdown checkpoint unless failed, and frees. Blocking. */
+/* Stops accepting appends; once writes, jobs and readers' pins are done, writes the clean
+ * shutdown checkpoints (unless failed) on a helper thread, frees the partition, and calls
+ * done(arg) on the reactor thread. The partition must not be used after this call. */
+void partition_close_async(struct partition *part, void (*done)(void *arg), void *arg);
+/* partition_close_async, running the reactor until it is done. For start-up, shutdown,
+ * tools and tests: never from inside a reactor callback. */
 void partition_close(struct partition *part);
 
 void partition_set_progress(struct partition *part, partition_progress_fn fn, void *arg);

@@ -78,6 +78,12 @@ struct partition {
 	struct read_cache_entry read_cache[READ_CACHE_SLOTS];
 	unsigned read_cache_next;
 
+	void (*close_done)(void *arg); /* partition_close_async */
+	void *close_arg;
+	struct io_timer close_timer;
+	struct io_job close_job;
+	int close_rc;
+
 	partition_progress_fn progress;
 	void *progress_arg;
 };

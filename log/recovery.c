@@ -40,8 +40,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void partition_start_timers(struct partition *part);
-
 static int compare_offsets(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -684,29 +682,85 @@ int partition_open(struct reactor *r, const char *dir, const struct partition_co
 		partition_free(p);
 		return rc;
 	}
-	partition_start_timers(p);
 	*out = p;
 	return 0;
 }
 
-void partition_close(struct partition *p)
+static bool idle(const struct partition *p)
+{
+	if (p->inflight_count || p->pending_count || p->jobs_inflight || p->ops_inflight ||
+	    p->rolling || p->deleted)
+		return false;
+	for (unsigned i = 0; i < p->segs_count; i++)
+		if (p->segs[i]->refs)
+			return false;
+	return true;
+}
+
+static void close_run(struct io_job *job)
+{
+	struct partition *p = container_of(job, struct partition, close_job);
+	p->close_rc = 0;
+	if (p->failed)
+		return;
+	struct segment *active = partition_active(p);
+	int rc = fdatasync(active->fd) < 0 ? -errno : 0;
+	if (rc == 0)
+		rc = segment_write_indexes(active, p->dir);
+	if (rc == 0)
+		rc = write_all_checkpoints(p, p->next_offset, true);
+	p->close_rc = rc;
+}
+
+static void close_finish(struct io_job *job)
+{
+	struct partition *p = container_of(job, struct partition, close_job);
+	if (p->close_rc < 0)
+		diag_error("%s: clean shutdown failed (%s); the next open will scan", p->dir,
+		           tape_strerror(p->close_rc));
+	void (*done)(void *) = p->close_done;
+	void *arg = p->close_arg;
+	partition_free(p);
+	if (done)
+		done(arg);
+}
+
+static void close_poll(struct io_op *op, int32_t res, uint32_t flags)
+{
+	(void)res;
+	(void)flags;
+	struct partition *p = container_of(op, struct partition, close_timer.op);
+	if (!idle(p)) {
+		/* Writes, jobs or readers are still out: look again shortly. */
+		reactor_timer_start(p->reactor, &p->close_timer, close_poll, 2 * 1000000u);
+		return;
+	}
+	p->close_job.run = close_run;
+	p->close_job.done = close_finish;
+	reactor_offload(p->reactor, &p->close_job);
+}
+
+void partition_close_async(struct partition *p, void (*done)(void *), void *arg)
 {
 	p->closing = true;
+	p->close_done = done;
+	p->close_arg = arg;
 	if (p->flush_timer.armed)
 		reactor_timer_cancel(p->reactor, &p->flush_timer);
-	while (p->inflight_count || p->pending_count || p->jobs_inflight || p->ops_inflight ||
-	       p->rolling)
-		reactor_run_once(p->reactor, -1);
-	if (!p->failed) {
-		struct segment *active = partition_active(p);
-		int rc = fdatasync(active->fd) < 0 ? -errno : 0;
-		if (rc == 0)
-			rc = segment_write_indexes(active, p->dir);
-		if (rc == 0)
-			rc = write_all_checkpoints(p, p->next_offset, true);
-		if (rc < 0)
-			diag_error("%s: clean shutdown failed (%s); the next open will scan",
-			           p->dir, tape_strerror(rc));
-	}
-	partition_free(p);
+	/* Through the reactor even when idle now: done never runs inside this call. */
+	reactor_timer_start(p->reactor, &p->close_timer, close_poll, 0);
+}
+
+static void closed_sync(void *arg)
+{
+	*(bool *)arg = true;
+}
+
+void partition_close(struct partition *p)
+{
+	struct reactor *r = p->reactor;
+	bool done = false;
+	partition_close_async(p, closed_sync, &done);
+	while (!done)
+		reactor_run_once(r, -1);
 }

@@ -1,0 +1,91 @@
+/*
+ * server/broker.h: the topics this broker hosts and the state that outlives a restart:
+ * the cluster id, topics with their partition counts and configs, and the producer-id block.
+ *
+ * On disk (log.dirs): one directory per partition, "<topic>-<partition>", and
+ * "metadata.checkpoint" (log/checkpoint.h) whose payload is:
+ *   u16 version (1), string cluster id, i64 producer id limit, u32 topics n, then per topic:
+ *   string name, i32 partitions, i16 replication factor, u8 configs n, n x (string key,
+ *   string value)      (string = u16 length + bytes)
+ *
+ * Producer ids are handed out from a block whose end is written to the checkpoint before any
+ * id from it is used, so an id is never reused across restarts (KIP-98's rule).
+ *
+ * Deleting a topic renames its directories to "<dir>.deleted" first, then rewrites the
+ * checkpoint, then removes the files on a helper thread; a restart finishes what a crash
+ * interrupted. A partition directory the checkpoint does not list is adopted with a warning,
+ * never deleted: data the broker does not understand is kept.
+ */
+#ifndef TAPE_SERVER_BROKER_H
+#define TAPE_SERVER_BROKER_H
+
+#include "io/reactor.h"
+#include "log/partition.h"
+#include "protocol/codec.h"
+#include "server/config.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum topic_state { TOPIC_CREATING, TOPIC_LIVE, TOPIC_DELETING };
+
+struct topic {
+	char *name; /* owned */
+	int32_t partitions_count;
+	int16_t replication_factor;
+	struct partition **parts; /* owned; entries NULL while being opened */
+	struct topic_config cfg;
+	enum topic_state state;
+	bool internal;
+	unsigned opening; /* partitions still being opened by helper jobs */
+	struct topic *hnext;
+};
+
+struct broker {
+	struct reactor *reactor;
+	const struct config *cfg;
+	char *data_dir;
+	struct topic **table; /* hash table, chained */
+	size_t table_cap;
+	size_t topics_count;
+	char cluster_id[64];
+	int64_t producer_id_next;
+	int64_t producer_id_limit;
+	partition_progress_fn progress; /* installed on every partition */
+	void *progress_arg;
+	unsigned jobs_inflight;
+};
+
+/* Blocking: reads the checkpoint, adopts and opens every partition (recovery runs here). */
+int broker_open(struct broker **out, struct reactor *r, const struct config *cfg,
+                partition_progress_fn progress, void *progress_arg);
+/* Blocking: closes every partition cleanly (checkpoints, no recovery at the next start). */
+void broker_close(struct broker *b);
+
+struct topic *broker_topic(const struct broker *b, struct kstr name);
+/* The partition, or NULL when the topic or partition does not exist or is not live. */
+struct partition *broker_partition(const struct broker *b, struct kstr topic, int32_t index);
+
+/* Kafka's rule for topic names: [a-zA-Z0-9._-], 1..249 bytes, not "." or "..". */
+bool broker_topic_name_valid(struct kstr name);
+
+/*
+ * Creates a topic: validates, writes the checkpoint, then opens its partitions on a helper
+ * thread; done(arg, err) follows on the reactor thread once every partition serves.
+ * Returns 0, or at once -EEXIST, -EINVAL (name), -ERANGE (partitions or replication factor),
+ * -TAPE_ECONFIG (a config key or value, *errmsg says which), -ENOSPC (TOPICS_MAX).
+ * partitions/replication_factor -1 mean the broker's defaults.
+ */
+int broker_create_topic(struct broker *b, struct kstr name, int32_t partitions,
+                        int16_t replication_factor, const struct topic_config *cfg,
+                        void (*done)(void *arg, int err), void *arg, const char **errmsg);
+/* Deletes a topic (see the file comment). Returns 0 or -ENOENT. */
+int broker_delete_topic(struct broker *b, struct kstr name);
+
+/* A producer id never handed out before, or -1 when the checkpoint cannot be written. */
+int64_t broker_next_producer_id(struct broker *b);
+
+/* Calls fn for every live topic. */
+void broker_each_topic(const struct broker *b, void (*fn)(void *arg, struct topic *t), void *arg);
+
+#endif
