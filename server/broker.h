@@ -72,7 +72,8 @@ bool broker_topic_name_valid(struct kstr name);
 /*
  * Creates a topic: validates, writes the checkpoint, then opens its partitions on a helper
  * thread; done(arg, err) follows on the reactor thread once every partition serves.
- * Returns 0, or at once -EEXIST, -EINVAL (name), -ERANGE (partitions or replication factor),
+ * Returns 0, or at once -EEXIST, -EINVAL (name), -ERANGE (partitions), -EDOM (replication
+ * factor above the brokers there are),
  * -TAPE_ECONFIG (a config key or value, *errmsg says which), -ENOSPC (TOPICS_MAX).
  * partitions/replication_factor -1 mean the broker's defaults.
  */

@@ -350,6 +350,11 @@ const char *config_name(enum config_id id)
 	return keys[id].name;
 }
 
+const char *config_topic_name(enum config_id id)
+{
+	return keys[id].topic;
+}
+
 int64_t config_retention_ms(const struct config *c)
 {
 	if (c->value[CFG_RETENTION_MS])

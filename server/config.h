@@ -82,6 +82,8 @@ const char *config_str(const struct config *c, enum config_id id);
 int64_t config_int(const struct config *c, enum config_id id);
 bool config_bool(const struct config *c, enum config_id id);
 const char *config_name(enum config_id id);
+/* The topic-level name of a key (segment.bytes for log.segment.bytes), or NULL. */
+const char *config_topic_name(enum config_id id);
 /* Effective values that Kafka derives from several keys. */
 int64_t config_retention_ms(const struct config *c);
 int64_t config_roll_ms(const struct config *c);
