@@ -284,43 +284,43 @@ static struct metadata_response small_response(void)
 Test(metadata, response_bytes_v0_v8)
 {
 	static const uint8_t v0[] = {
-		0x00, 0x00, 0x00, 0x01,             /* brokers: 1 */
-		0x00, 0x00, 0x00, 0x01,             /* node_id 1 */
-		0x00, 0x01, 'h',                    /* host "h" */
-		0x00, 0x00, 0x23, 0x84,             /* port 9092 */
-		0x00, 0x00, 0x00, 0x01,             /* topics: 1 */
-		0x00, 0x00,                         /* error_code 0 */
-		0x00, 0x01, 't',                    /* name "t" */
-		0x00, 0x00, 0x00, 0x01,             /* partitions: 1 */
-		0x00, 0x00,                         /* error_code 0 */
-		0x00, 0x00, 0x00, 0x00,             /* partition_index 0 */
-		0x00, 0x00, 0x00, 0x01,             /* leader_id 1 */
-		0x00, 0x00, 0x00, 0x01, 0, 0, 0, 1, /* replica_nodes [1] */
-		0x00, 0x00, 0x00, 0x01, 0, 0, 0, 1, /* isr_nodes [1] */
+		0x00, 0x00, 0x00, 0x01,                         /* brokers: 1 */
+		0x00, 0x00, 0x00, 0x01,                         /* node_id 1 */
+		0x00, 0x01, 'h',                                /* host "h" */
+		0x00, 0x00, 0x23, 0x84,                         /* port 9092 */
+		0x00, 0x00, 0x00, 0x01,                         /* topics: 1 */
+		0x00, 0x00,                                     /* error_code 0 */
+		0x00, 0x01, 't',                                /* name "t" */
+		0x00, 0x00, 0x00, 0x01,                         /* partitions: 1 */
+		0x00, 0x00,                                     /* error_code 0 */
+		0x00, 0x00, 0x00, 0x00,                         /* partition_index 0 */
+		0x00, 0x00, 0x00, 0x01,                         /* leader_id 1 */
+		0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, /* replica_nodes [1] */
+		0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, /* isr_nodes [1] */
 	};
 	static const uint8_t v8[] = {
-		0x00, 0x00, 0x00, 0x00,             /* throttle_time_ms */
-		0x00, 0x00, 0x00, 0x01,             /* brokers: 1 */
-		0x00, 0x00, 0x00, 0x01,             /* node_id 1 */
-		0x00, 0x01, 'h',                    /* host "h" */
-		0x00, 0x00, 0x23, 0x84,             /* port 9092 */
-		0xff, 0xff,                         /* rack null */
-		0x00, 0x01, 'c',                    /* cluster_id "c" */
-		0x00, 0x00, 0x00, 0x01,             /* controller_id 1 */
-		0x00, 0x00, 0x00, 0x01,             /* topics: 1 */
-		0x00, 0x00,                         /* error_code 0 */
-		0x00, 0x01, 't',                    /* name "t" */
-		0x00,                               /* is_internal false */
-		0x00, 0x00, 0x00, 0x01,             /* partitions: 1 */
-		0x00, 0x00,                         /* error_code 0 */
-		0x00, 0x00, 0x00, 0x00,             /* partition_index 0 */
-		0x00, 0x00, 0x00, 0x01,             /* leader_id 1 */
-		0x00, 0x00, 0x00, 0x03,             /* leader_epoch 3 */
-		0x00, 0x00, 0x00, 0x01, 0, 0, 0, 1, /* replica_nodes [1] */
-		0x00, 0x00, 0x00, 0x01, 0, 0, 0, 1, /* isr_nodes [1] */
-		0x00, 0x00, 0x00, 0x00,             /* offline_replicas [] */
-		0x80, 0x00, 0x00, 0x00,             /* topic_authorized_operations */
-		0x80, 0x00, 0x00, 0x00,             /* cluster_authorized_operations */
+		0x00, 0x00, 0x00, 0x00,                         /* throttle_time_ms */
+		0x00, 0x00, 0x00, 0x01,                         /* brokers: 1 */
+		0x00, 0x00, 0x00, 0x01,                         /* node_id 1 */
+		0x00, 0x01, 'h',                                /* host "h" */
+		0x00, 0x00, 0x23, 0x84,                         /* port 9092 */
+		0xff, 0xff,                                     /* rack null */
+		0x00, 0x01, 'c',                                /* cluster_id "c" */
+		0x00, 0x00, 0x00, 0x01,                         /* controller_id 1 */
+		0x00, 0x00, 0x00, 0x01,                         /* topics: 1 */
+		0x00, 0x00,                                     /* error_code 0 */
+		0x00, 0x01, 't',                                /* name "t" */
+		0x00,                                           /* is_internal false */
+		0x00, 0x00, 0x00, 0x01,                         /* partitions: 1 */
+		0x00, 0x00,                                     /* error_code 0 */
+		0x00, 0x00, 0x00, 0x00,                         /* partition_index 0 */
+		0x00, 0x00, 0x00, 0x01,                         /* leader_id 1 */
+		0x00, 0x00, 0x00, 0x03,                         /* leader_epoch 3 */
+		0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, /* replica_nodes [1] */
+		0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, /* isr_nodes [1] */
+		0x00, 0x00, 0x00, 0x00,                         /* offline_replicas [] */
+		0x80, 0x00, 0x00, 0x00,                         /* topic_authorized_operations */
+		0x80, 0x00, 0x00, 0x00,                         /* cluster_authorized_operations */
 	};
 	struct metadata_response r = small_response();
 	struct buf b;
@@ -337,18 +337,32 @@ Test(metadata, response_absurd_counts)
 {
 	/* v0: no brokers, one topic whose partitions count is 2^31 - 1. */
 	static const uint8_t partitions_count[] = {
-		0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 't', 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0,
+		0x00, 0x00, 0x00, 0x00, /* brokers: 0 */
+		0x00, 0x00, 0x00, 0x01, /* topics: 1 */
+		0x00, 0x00,             /* error_code */
+		0x00, 0x01, 't',        /* name "t" */
+		0x7f, 0xff, 0xff, 0xff, /* partitions: 2^31 - 1 */
+		0x00, 0x00, 0x00, 0x00,
 	};
 	/* v0: one topic, one partition whose replica_nodes count is 2^31 - 1. */
 	static const uint8_t replicas_count[] = {
-		0,    0,    0,    0,    0, 0, 0, 1, 0, 0,
-		0,    1,    't',  0,    0, 0, 1,          /* topic "t", 1 partition */
-		0,    0,    0,    0,    0, 0, 0, 0, 0, 1, /* error, index, leader */
-		0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0,       /* replica_nodes */
+		0x00, 0x00, 0x00, 0x00, /* brokers: 0 */
+		0x00, 0x00, 0x00, 0x01, /* topics: 1 */
+		0x00, 0x00,             /* error_code */
+		0x00, 0x01, 't',        /* name "t" */
+		0x00, 0x00, 0x00, 0x01, /* partitions: 1 */
+		0x00, 0x00,             /* error_code */
+		0x00, 0x00, 0x00, 0x00, /* partition_index */
+		0x00, 0x00, 0x00, 0x01, /* leader_id */
+		0x7f, 0xff, 0xff, 0xff, /* replica_nodes: 2^31 - 1 */
+		0x00, 0x00, 0x00, 0x00,
 	};
 	/* v1: a broker count that fits 10-byte brokers but not v1's 12-byte ones. */
 	static const uint8_t brokers_v1[] = {
-		0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0x00, 0x00, 0x00, 0x02,                         /* brokers: 2 */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* 20 bytes */
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* */
+		0x00, 0x00, 0x00, 0x00,                         /* */
 	};
 	struct arena a;
 	arena_init(&a, CHECK_ARENA_LIMIT);
@@ -368,9 +382,20 @@ Test(metadata, response_absurd_counts)
 
 Test(metadata, response_refuses_null_host_and_name)
 {
-	static const uint8_t null_host[] = { 0,    0, 0, 1, 0, 0, 0, 1, 0xff,
-		                             0xff, 0, 0, 0, 0, 0, 0, 0, 0 };
-	static const uint8_t null_name[] = { 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0xff, 0xff, 0, 0, 0, 0 };
+	static const uint8_t null_host[] = {
+		0x00, 0x00, 0x00, 0x01, /* brokers: 1 */
+		0x00, 0x00, 0x00, 0x01, /* node_id */
+		0xff, 0xff,             /* host null */
+		0x00, 0x00, 0x00, 0x00, /* port */
+		0x00, 0x00, 0x00, 0x00, /* topics: 0 */
+	};
+	static const uint8_t null_name[] = {
+		0x00, 0x00, 0x00, 0x00, /* brokers: 0 */
+		0x00, 0x00, 0x00, 0x01, /* topics: 1 */
+		0x00, 0x00,             /* error_code */
+		0xff, 0xff,             /* name null */
+		0x00, 0x00, 0x00, 0x00, /* partitions: 0 */
+	};
 	struct arena a;
 	arena_init(&a, CHECK_ARENA_LIMIT);
 	cr_assert_eq(check_decode(dec_response, 0, null_host, sizeof(null_host), &a), -TAPE_EPROTO);
