@@ -51,7 +51,8 @@
  * the response. Every external partition gets a hole, including those of length 0, so holes
  * and external partitions pair up one to one. The frame's size prefix must count the runs too
  * (fetch_response_external_bytes). Records with p != NULL are copied into the buf; records
- * with len -1 are null.
+ * with len -1 are null. Mind that a zeroed kbytes is external with length 0: a partition
+ * without records must say { NULL, -1 } (null) or point at something (empty).
  *
  * Lifetimes: every kstr/kbytes a decoder returns is borrowed from the decoded frame (records
  * included: the client reads batches in place), every array is in the arena; both live as
