@@ -123,11 +123,15 @@ static struct topic *topic_new(const char *name, int32_t partitions, int16_t rf)
 	t->partitions_count = partitions;
 	t->replication_factor = rf;
 	t->parts = calloc((size_t)partitions, sizeof(*t->parts));
+	t->slots = calloc((size_t)partitions, sizeof(*t->slots));
+	for (int32_t i = 0; t->slots && i < partitions; i++)
+		t->slots[i] = (struct pslot){ t, i, NULL };
 	topic_config_init(&t->cfg);
 	t->internal = name[0] == '_' && name[1] == '_';
-	if (!t->name || !t->parts) {
+	if (!t->name || !t->parts || !t->slots) {
 		free(t->name);
 		free(t->parts);
+		free(t->slots);
 		free(t);
 		return NULL;
 	}
@@ -138,6 +142,7 @@ static void topic_free(struct topic *t)
 {
 	topic_config_free(&t->cfg);
 	free(t->parts);
+	free(t->slots);
 	free(t->name);
 	free(t);
 }
@@ -311,6 +316,13 @@ static bool scan_data_dir(struct broker *b)
 			memset(parts + t->partitions_count, 0,
 			       (size_t)(index + 1 - t->partitions_count) * sizeof(*parts));
 			t->parts = parts;
+			struct pslot *slots =
+			    realloc(t->slots, (size_t)(index + 1) * sizeof(*slots));
+			if (!slots)
+				continue;
+			for (int32_t k = 0; k <= index; k++)
+				slots[k] = (struct pslot){ t, k, NULL };
+			t->slots = slots;
 			t->partitions_count = index + 1;
 		} else {
 			diag_warn("%s: not in %s; adopting it as topic %s", path,
@@ -335,15 +347,17 @@ static int open_topic_partitions(struct broker *b, struct topic *t)
 		int rc = partition_open(b->reactor, dir, &pc, &t->parts[i]);
 		if (rc < 0)
 			return rc;
-		partition_set_progress(t->parts[i], b->progress, b->progress_arg);
+		partition_set_progress(t->parts[i], b->progress, &t->slots[i]);
 		partition_become_leader(t->parts[i], 0);
+		if (b->progress)
+			b->progress(t->parts[i], &t->slots[i]);
 	}
 	t->state = TOPIC_LIVE;
 	return 0;
 }
 
 int broker_open(struct broker **out, struct reactor *r, const struct config *cfg,
-                partition_progress_fn progress, void *progress_arg)
+                partition_progress_fn progress, void (*partition_gone)(struct pslot *slot))
 {
 	struct broker *b = calloc(1, sizeof(*b));
 	if (!b)
@@ -351,7 +365,7 @@ int broker_open(struct broker **out, struct reactor *r, const struct config *cfg
 	b->reactor = r;
 	b->cfg = cfg;
 	b->progress = progress;
-	b->progress_arg = progress_arg;
+	b->partition_gone = partition_gone;
 	b->data_dir = strdup(config_str(cfg, CFG_LOG_DIRS));
 	int rc = -ENOMEM;
 	if (!b->data_dir)
@@ -464,8 +478,10 @@ static void open_done(struct io_job *job)
 	t->opening--;
 	if (j->rc == 0) {
 		t->parts[j->index] = j->part;
-		partition_set_progress(j->part, b->progress, b->progress_arg);
+		partition_set_progress(j->part, b->progress, &t->slots[j->index]);
 		partition_become_leader(j->part, 0);
+		if (b->progress)
+			b->progress(j->part, &t->slots[j->index]);
 	} else {
 		diag_error("topic %s partition %d: %s", t->name, j->index, tape_strerror(j->rc));
 	}
@@ -634,6 +650,8 @@ int broker_delete_topic(struct broker *b, struct kstr name)
 	b->jobs_inflight++;
 	for (int32_t i = 0; i < t->partitions_count; i++)
 		if (t->parts[i]) {
+			if (b->partition_gone)
+				b->partition_gone(&t->slots[i]);
 			j->closing++;
 			partition_close_async(t->parts[i], partition_closed, j);
 			t->parts[i] = NULL;

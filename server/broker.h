@@ -29,11 +29,22 @@
 
 enum topic_state { TOPIC_CREATING, TOPIC_LIVE, TOPIC_DELETING };
 
+struct waiter;
+
+/* One partition's place in the broker: the progress callback's argument, and the requests
+ * waiting on it (server/purgatory.c). */
+struct pslot {
+	struct topic *topic;
+	int32_t index;
+	struct waiter *waiters;
+};
+
 struct topic {
 	char *name; /* owned */
 	int32_t partitions_count;
 	int16_t replication_factor;
 	struct partition **parts; /* owned; entries NULL while being opened */
+	struct pslot *slots;      /* owned; one per partition */
 	struct topic_config cfg;
 	enum topic_state state;
 	bool internal;
@@ -51,14 +62,15 @@ struct broker {
 	char cluster_id[64];
 	int64_t producer_id_next;
 	int64_t producer_id_limit;
-	partition_progress_fn progress; /* installed on every partition */
-	void *progress_arg;
+	partition_progress_fn progress; /* installed on every partition, with its pslot */
+	/* Called before a partition goes away (topic deletion), to answer its waiters. */
+	void (*partition_gone)(struct pslot *slot);
 	unsigned jobs_inflight;
 };
 
 /* Blocking: reads the checkpoint, adopts and opens every partition (recovery runs here). */
 int broker_open(struct broker **out, struct reactor *r, const struct config *cfg,
-                partition_progress_fn progress, void *progress_arg);
+                partition_progress_fn progress, void (*partition_gone)(struct pslot *slot));
 /* Blocking: closes every partition cleanly (checkpoints, no recovery at the next start). */
 void broker_close(struct broker *b);
 

@@ -115,6 +115,10 @@ static const struct key keys[CFG_COUNT] = {
 	                                   "connection before anything is allocated." },
 	[CFG_MAX_CONNECTIONS] = { "max.connections", T_INT, "10000", 1, 1000000, NULL, NULL,
 	                          "Connections accepted at once; more are closed at once." },
+	[CFG_CONNECTIONS_MAX_IDLE_MS] = { "connections.max.idle.ms", T_LONG, "600000", 100,
+	                                  INT64_MAX, NULL, NULL,
+	                                  "Close a connection idle this long, or whose partial "
+	                                  "request makes no progress this long." },
 	[CFG_PRODUCER_ID_EXPIRATION_MS] = { "producer.id.expiration.ms", T_LONG, "86400000", 1,
 	                                    INT64_MAX, NULL, NULL,
 	                                    "Forget an idempotent producer's state after this long "

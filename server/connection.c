@@ -100,6 +100,8 @@ void request_finish(struct request *req)
 		req->close_after = true;
 		req->resp.len = 0;
 	}
+	if (req->resp.len > FRAME_SIZE_BYTES)
+		buf_patch_i32(&req->resp, 0, (int32_t)(req->resp.len - FRAME_SIZE_BYTES));
 	if (c->closing) {
 		maybe_free(c);
 		return;
@@ -154,7 +156,7 @@ static void send_next(struct conn *c)
 	bool dropped = false;
 	while (!c->send_armed && !c->closing && c->head && c->head->finished) {
 		struct request *req = c->head;
-		if (req->silent || req->resp.len == 0) {
+		if (req->silent || req->resp.len <= FRAME_SIZE_BYTES) {
 			pop_head(c);
 			dropped = true;
 			continue;
@@ -186,6 +188,7 @@ static void enqueue(struct conn *c, uint8_t *frame, uint32_t len)
 	c->chunk->refs++;
 	arena_init(&req->arena, (size_t)len * REQUEST_ARENA_FACTOR + 4096);
 	buf_init(&req->resp, RESPONSE_BYTES_MAX);
+	buf_skip(&req->resp, FRAME_SIZE_BYTES); /* the size, written by request_finish */
 	if (c->tail)
 		c->tail->next = req;
 	else

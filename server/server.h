@@ -103,7 +103,8 @@ struct server {
 	bool stopping;
 	char advertised_host[256];
 	int advertised_port;
-	uint16_t port; /* the port actually bound (listeners ask for 0 in tests) */
+	uint16_t port;                /* the port actually bound (listeners ask for 0 in tests) */
+	struct io_timer housekeeping; /* retention and compaction */
 };
 
 /* listener.c */

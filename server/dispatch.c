@@ -1,0 +1,56 @@
+/*
+ * server/dispatch.c: what this broker advertises and serves, and routing a request to its
+ * handler. Ranges per kafka-protocol.md §1: advertise only what is implemented, and never a
+ * minimum that makes librdkafka 2.0.2 disable features (Produce is advertised from 0 and
+ * served from 3, because librdkafka turns compression off when Produce's minimum is above 0).
+ */
+#include "server/handlers.h"
+
+#include "base/diag.h"
+#include "protocol/api.h"
+
+const struct api_support api_support_table[] = {
+	{ API_PRODUCE, 0, 7, 3, handle_produce },
+	{ API_FETCH, 4, 11, 4, handle_fetch },
+	{ API_LIST_OFFSETS, 1, 3, 1, handle_list_offsets },
+	{ API_METADATA, 0, 7, 0, handle_metadata },
+	{ API_API_VERSIONS, 0, 3, 0, handle_api_versions },
+	{ API_CREATE_TOPICS, 0, 4, 0, handle_create_topics },
+	{ API_DELETE_TOPICS, 0, 3, 0, handle_delete_topics },
+	{ API_INIT_PRODUCER_ID, 0, 1, 0, handle_init_producer_id },
+};
+const unsigned api_support_count = sizeof(api_support_table) / sizeof(api_support_table[0]);
+
+static const struct api_support *find(int16_t key)
+{
+	for (unsigned i = 0; i < api_support_count; i++)
+		if (api_support_table[i].key == key)
+			return &api_support_table[i];
+	return NULL;
+}
+
+void dispatch(struct request *req)
+{
+	struct server *srv = req->conn->srv;
+	cursor_init(&req->body, req->frame, req->frame_len);
+	if (request_header_decode(&req->body, &req->hdr) < 0) {
+		request_fail(req, "malformed request header");
+		return;
+	}
+	const struct api_support *api = find(req->hdr.api_key);
+	if (!api) {
+		request_fail(req, "API key not supported");
+		return;
+	}
+	int16_t v = req->hdr.api_version;
+	if (api->key == API_API_VERSIONS && v > api->max) {
+		api_versions_answer_unsupported(srv, req);
+		return;
+	}
+	if (v < api->serve_min || v > api->max) {
+		request_fail(req, "API version not supported");
+		return;
+	}
+	response_header_encode(&req->resp, &req->hdr);
+	api->handle(srv, req);
+}

@@ -1,0 +1,386 @@
+/*
+ * server/handle_fetch.c: Fetch v4-11 with long polling.
+ *
+ * A fetch evaluates its partitions one after another (each a log read of whole batches from
+ * the batch holding fetch_offset, bounded by partition_max_bytes and what is left of
+ * max_bytes, at least one batch for the first partition with data), up to the high
+ * watermark. With fewer than min_bytes it waits (purgatory) until a partition progresses or
+ * max_wait_ms passes, then evaluates again. The answer is encoded with holes where records
+ * go, and the records are read from the page cache straight into their place in the
+ * response buffer (read + send; see DESIGN §4).
+ *
+ * Sessions (KIP-227) are not kept: every fetch is a full fetch and the answer's session id is
+ * 0, which both clients accept.
+ */
+#include "server/handlers.h"
+
+#include "base/assert.h"
+#include "base/diag.h"
+#include "base/limits.h"
+#include "log/log_read.h"
+#include "protocol/errors.h"
+#include "protocol/fetch.h"
+#include "server/broker.h"
+#include "server/kafka_error.h"
+#include "server/purgatory.h"
+
+#include <string.h>
+
+struct fetch_state;
+
+struct fetch_part {
+	struct log_read rd;
+	struct waiter w;
+	struct fetch_state *st;
+	struct fetch_request_partition *in;
+	struct fetch_response_partition *out;
+	struct kstr topic;
+	bool reading; /* rd holds pinned ranges */
+};
+
+struct fetch_copy {
+	struct io_op op;
+	struct fetch_state *st;
+	uint8_t *dst;
+	uint32_t len;
+};
+
+struct fetch_state {
+	struct server *srv;
+	struct request *req;
+	struct fetch_request r;
+	struct fetch_response resp;
+	struct fetch_part *parts;
+	size_t parts_count;
+	size_t next; /* the part being read */
+	uint64_t bytes;
+	uint64_t budget;
+	bool error_seen;
+	bool waiting;
+	bool expired;
+	bool evaluating;
+	bool answered;
+	struct io_timer timer;
+	bool timer_armed;
+	unsigned copies_pending;
+};
+
+static void evaluate(struct fetch_state *st);
+
+static void release_reads(struct fetch_state *st)
+{
+	for (size_t i = 0; i < st->parts_count; i++)
+		if (st->parts[i].reading) {
+			log_read_release(&st->parts[i].rd);
+			st->parts[i].reading = false;
+		}
+}
+
+static void stop_waiting(struct fetch_state *st)
+{
+	for (size_t i = 0; i < st->parts_count; i++)
+		purgatory_remove(&st->parts[i].w);
+	st->waiting = false;
+}
+
+static void copies_done(struct fetch_state *st)
+{
+	release_reads(st);
+	request_finish(st->req);
+}
+
+static void copied(struct io_op *op, int32_t res, uint32_t flags)
+{
+	(void)flags;
+	struct fetch_copy *c = container_of(op, struct fetch_copy, op);
+	if (res < (int32_t)c->len) {
+		/* The file shrank under the read (truncation): zeros read as no batch. */
+		diag_warn("fetch: short read of %u bytes (%d)", c->len, res);
+		memset(c->dst + (res > 0 ? res : 0), 0, c->len - (uint32_t)(res > 0 ? res : 0));
+	}
+	if (--c->st->copies_pending == 0)
+		copies_done(c->st);
+}
+
+/* Encodes the answer and reads each partition's ranges into the holes. */
+static void encode_answer(struct fetch_state *st)
+{
+	struct request *req = st->req;
+	size_t holes_cap = st->parts_count;
+	size_t *holes = arena_array(&req->arena, holes_cap ? holes_cap : 1, sizeof(size_t));
+	size_t holes_count = 0;
+	struct buf body;
+	buf_init(&body, RESPONSE_BYTES_MAX);
+	if (!holes) {
+		request_fail(req, "out of memory");
+		return;
+	}
+	fetch_response_encode(&body, req->hdr.api_version, &st->resp, holes, holes_cap,
+	                      &holes_count);
+	size_t total = req->resp.len + body.len + st->bytes;
+	uint8_t *base = buf_reserve(&req->resp, total - req->resp.len);
+	if (!buf_ok(&body) || !base) {
+		buf_free(&body);
+		request_fail(req, "fetch response too large");
+		return;
+	}
+	/* Lay out: body[0, hole 0), records 0, body[hole 0, hole 1), records 1, ... */
+	uint8_t *dst = base;
+	size_t from = 0, h = 0;
+	unsigned copies = 0;
+	struct fetch_copy *ops =
+	    arena_array(&req->arena, st->parts_count * READ_RANGES_MAX + 1, sizeof(*ops));
+	if (!ops) {
+		buf_free(&body);
+		request_fail(req, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < st->parts_count; i++) {
+		struct fetch_part *fp = &st->parts[i];
+		if (!fp->reading || fp->out->records.len <= 0)
+			continue;
+		ASSERT(h < holes_count);
+		memcpy(dst, body.p + from, holes[h] - from);
+		dst += holes[h] - from;
+		from = holes[h++];
+		for (unsigned k = 0; k < fp->rd.ranges_count; k++) {
+			struct log_range *range = &fp->rd.ranges[k];
+			struct fetch_copy *c = &ops[copies++];
+			c->st = st;
+			c->dst = dst;
+			c->len = range->len;
+			dst += range->len;
+		}
+	}
+	memcpy(dst, body.p + from, body.len - from);
+	dst += body.len - from;
+	req->resp.len += (size_t)(dst - base);
+	buf_free(&body);
+	if (copies == 0) {
+		copies_done(st);
+		return;
+	}
+	st->copies_pending = copies;
+	unsigned c = 0;
+	for (size_t i = 0; i < st->parts_count; i++) {
+		struct fetch_part *fp = &st->parts[i];
+		if (!fp->reading || fp->out->records.len <= 0)
+			continue;
+		for (unsigned k = 0; k < fp->rd.ranges_count; k++, c++)
+			reactor_read(st->srv->reactor, &ops[c].op, copied, fp->rd.ranges[k].fd,
+			             ops[c].dst, ops[c].len, fp->rd.ranges[k].position);
+	}
+}
+
+/* The timer must be disarmed before the request can go: its completion refers to st. */
+static void answer(struct fetch_state *st)
+{
+	st->answered = true;
+	if (st->timer_armed) {
+		reactor_timer_cancel(st->srv->reactor, &st->timer);
+		return; /* expired() answers when the cancellation completes */
+	}
+	encode_answer(st);
+}
+
+static void wake(struct waiter *w, bool gone)
+{
+	(void)gone;
+	struct fetch_part *fp = container_of(w, struct fetch_part, w);
+	struct fetch_state *st = fp->st;
+	stop_waiting(st);
+	evaluate(st);
+}
+
+static void expired(struct io_op *op, int32_t res, uint32_t flags)
+{
+	(void)res;
+	(void)flags;
+	struct fetch_state *st = container_of(op, struct fetch_state, timer.op);
+	st->timer_armed = false;
+	if (st->answered) {
+		encode_answer(st);
+		return;
+	}
+	st->expired = true;
+	if (st->waiting) {
+		stop_waiting(st);
+		evaluate(st);
+	}
+}
+
+static void finish_part(struct fetch_part *fp)
+{
+	struct fetch_state *st = fp->st;
+	fp->out->records.len = (int32_t)fp->rd.bytes;
+	st->bytes += fp->rd.bytes;
+	st->budget = st->budget > fp->rd.bytes ? st->budget - fp->rd.bytes : 0;
+}
+
+static void read_done(struct log_read *rd, int err)
+{
+	struct fetch_part *fp = container_of(rd, struct fetch_part, rd);
+	struct fetch_state *st = fp->st;
+	if (err < 0) {
+		fp->out->error_code = kafka_error_from(err);
+		st->error_seen = true;
+		log_read_release(&fp->rd);
+		fp->reading = false;
+	} else {
+		finish_part(fp);
+	}
+	st->next++;
+	evaluate(st);
+}
+
+/* Starts the read of one partition; returns true when it finished without waiting. */
+static bool read_part(struct fetch_state *st, struct fetch_part *fp)
+{
+	struct fetch_response_partition *out = fp->out;
+	*out = (struct fetch_response_partition){
+		.partition_index = fp->in->partition,
+		.high_watermark = -1,
+		.last_stable_offset = -1,
+		.log_start_offset = -1,
+		.aborted_transactions_count = 0,
+		.preferred_read_replica = -1,
+		.records = { NULL, 0 },
+	};
+	struct partition *p = broker_partition(st->srv->broker, fp->topic, fp->in->partition);
+	if (!p) {
+		out->error_code = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+		st->error_seen = true;
+		return true;
+	}
+	int64_t hw = partition_high_watermark(p);
+	out->high_watermark = out->last_stable_offset = hw;
+	out->log_start_offset = partition_log_start_offset(p);
+	int64_t offset = fp->in->fetch_offset;
+	if (offset < out->log_start_offset || offset > hw) {
+		out->error_code = KAFKA_OFFSET_OUT_OF_RANGE;
+		st->error_seen = true;
+		return true;
+	}
+	if (st->budget == 0 || fp->in->partition_max_bytes <= 0 || offset == hw)
+		return true;
+	uint64_t max = (uint64_t)fp->in->partition_max_bytes;
+	if (max > st->budget)
+		max = st->budget;
+	memset(&fp->rd, 0, sizeof(fp->rd));
+	fp->rd.offset = offset;
+	fp->rd.max_bytes = (uint32_t)max;
+	fp->rd.max_offset = hw;
+	fp->rd.done = read_done;
+	int rc = log_read_start(p, &fp->rd);
+	if (rc < 0) {
+		out->error_code = kafka_error_from(rc);
+		st->error_seen = true;
+		return true;
+	}
+	fp->reading = true;
+	if (rc == 1)
+		return false;
+	finish_part(fp);
+	return true;
+}
+
+static void evaluate(struct fetch_state *st)
+{
+	if (st->evaluating)
+		return; /* a synchronous completion inside the loop below */
+	st->evaluating = true;
+	if (st->next == 0) {
+		release_reads(st);
+		st->bytes = 0;
+		st->error_seen = false;
+		st->budget = (uint64_t)(st->r.max_bytes > 0 ? st->r.max_bytes : 0);
+		if (st->budget > RESPONSE_BYTES_MAX / 2)
+			st->budget = RESPONSE_BYTES_MAX / 2;
+	}
+	while (st->next < st->parts_count) {
+		if (!read_part(st, &st->parts[st->next])) {
+			st->evaluating = false;
+			return; /* read_done continues */
+		}
+		st->next++;
+	}
+	st->evaluating = false;
+	st->next = 0;
+	if (st->bytes >= (uint64_t)(st->r.min_bytes > 0 ? st->r.min_bytes : 0) || st->expired ||
+	    st->error_seen || st->r.max_wait_ms <= 0 || st->srv->stopping) {
+		answer(st);
+		return;
+	}
+	/* Not enough yet: wait for any partition to progress, or for max_wait_ms. */
+	release_reads(st);
+	for (size_t i = 0; i < st->parts_count; i++) {
+		struct topic *t = broker_topic(st->srv->broker, st->parts[i].topic);
+		int32_t idx = st->parts[i].in->partition;
+		if (t && idx >= 0 && idx < t->partitions_count)
+			purgatory_add(&t->slots[idx], &st->parts[i].w);
+	}
+	st->waiting = true;
+	if (!st->timer_armed) {
+		int64_t wait = st->r.max_wait_ms;
+		if (wait > REQUEST_WAIT_MS_MAX)
+			wait = REQUEST_WAIT_MS_MAX;
+		st->timer_armed = true;
+		reactor_timer_start(st->srv->reactor, &st->timer, expired,
+		                    (uint64_t)wait * 1000000u);
+	}
+}
+
+static void fetch_release(struct request *req)
+{
+	struct fetch_state *st = req->state;
+	stop_waiting(st);
+	release_reads(st);
+}
+
+void handle_fetch(struct server *srv, struct request *req)
+{
+	struct fetch_state *st = arena_alloc(&req->arena, sizeof(*st));
+	if (!st ||
+	    fetch_request_decode(&req->body, &req->arena, req->hdr.api_version, &st->r) < 0) {
+		request_fail(req, "malformed Fetch");
+		return;
+	}
+	st->srv = srv;
+	st->req = req;
+	size_t n = 0;
+	for (int32_t t = 0; t < st->r.topics_count; t++)
+		n += (size_t)st->r.topics[t].partitions_count;
+	st->parts = arena_array(&req->arena, n ? n : 1, sizeof(*st->parts));
+	st->resp.responses_count = st->r.topics_count;
+	st->resp.responses =
+	    arena_array(&req->arena, (size_t)st->r.topics_count, sizeof(*st->resp.responses));
+	if (!st->parts || (st->r.topics_count && !st->resp.responses)) {
+		request_fail(req, "out of memory");
+		return;
+	}
+	size_t k = 0;
+	for (int32_t t = 0; t < st->r.topics_count; t++) {
+		struct fetch_request_topic *in = &st->r.topics[t];
+		struct fetch_response_topic *out = &st->resp.responses[t];
+		out->topic = in->topic;
+		out->partitions_count = in->partitions_count;
+		out->partitions = arena_array(&req->arena, (size_t)in->partitions_count,
+		                              sizeof(*out->partitions));
+		if (in->partitions_count && !out->partitions) {
+			request_fail(req, "out of memory");
+			return;
+		}
+		for (int32_t i = 0; i < in->partitions_count; i++, k++) {
+			struct fetch_part *fp = &st->parts[k];
+			fp->st = st;
+			fp->in = &in->partitions[i];
+			fp->out = &out->partitions[i];
+			fp->topic = in->topic;
+			fp->w.wake = wake;
+		}
+	}
+	st->parts_count = n;
+	req->state = st;
+	req->release = fetch_release;
+	evaluate(st);
+}

@@ -1,0 +1,36 @@
+/*
+ * server/handlers.h: one handler per Kafka API. A handler reads the request body from
+ * req->body (after the header), appends the response body to req->resp (the response header
+ * is already there), and calls request_finish(), now or later. A body it cannot decode ends
+ * in request_fail(): Kafka closes the connection on a malformed request.
+ */
+#ifndef TAPE_SERVER_HANDLERS_H
+#define TAPE_SERVER_HANDLERS_H
+
+#include "server/server.h"
+
+/* The APIs this broker advertises: key, advertised min and max, lowest version served. */
+struct api_support {
+	int16_t key;
+	int16_t min;
+	int16_t max;
+	int16_t serve_min;
+	void (*handle)(struct server *srv, struct request *req);
+};
+
+extern const struct api_support api_support_table[];
+extern const unsigned api_support_count;
+
+void handle_api_versions(struct server *srv, struct request *req);
+void handle_metadata(struct server *srv, struct request *req);
+void handle_produce(struct server *srv, struct request *req);
+void handle_fetch(struct server *srv, struct request *req);
+void handle_list_offsets(struct server *srv, struct request *req);
+void handle_init_producer_id(struct server *srv, struct request *req);
+void handle_create_topics(struct server *srv, struct request *req);
+void handle_delete_topics(struct server *srv, struct request *req);
+
+/* Answers ApiVersions with a version above ours: Kafka's v0 layout with error 35. */
+void api_versions_answer_unsupported(struct server *srv, struct request *req);
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * server/server.c: the broker's life: start (configuration, data directory, listeners),
+ * the partitions' progress (the high watermark, waking the purgatory), periodic retention
+ * and compaction, and the graceful stop: no new connections or requests, in-flight requests
+ * answered, connections closed, every partition closed cleanly (so the next start skips the
+ * recovery scan).
+ */
+#include "server/server_main.h"
+
+#include "base/assert.h"
+#include "base/clock.h"
+#include "base/diag.h"
+#include "base/errors.h"
+#include "log/compaction.h"
+#include "server/broker.h"
+#include "server/purgatory.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int listener_parse(const char *spec, char *host, size_t hostlen, int *port);
+
+/* The high watermark of a single replica: what is on disk under flush.mode=fsync (a consumer
+ * never sees a record a crash could take back), what is written under interval and none. */
+static void progress(struct partition *p, void *arg)
+{
+	int64_t hw = partition_config(p)->flush_mode == FLUSH_FSYNC ? partition_durable_end(p)
+	                                                            : partition_written_end(p);
+	partition_set_high_watermark(p, hw);
+	purgatory_wake(arg, false);
+}
+
+static void gone(struct pslot *slot)
+{
+	purgatory_wake(slot, true);
+}
+
+static void each_partition(struct server *srv,
+                           void (*fn)(struct server *, struct topic *, int32_t));
+
+struct each {
+	struct server *srv;
+	void (*fn)(struct server *, struct topic *, int32_t);
+};
+
+static void each_topic(void *arg, struct topic *t)
+{
+	struct each *e = arg;
+	for (int32_t i = 0; i < t->partitions_count; i++)
+		if (t->parts[i])
+			e->fn(e->srv, t, i);
+}
+
+static void each_partition(struct server *srv, void (*fn)(struct server *, struct topic *, int32_t))
+{
+	struct each e = { srv, fn };
+	broker_each_topic(srv->broker, each_topic, &e);
+}
+
+static void clean_one(struct server *srv, struct topic *t, int32_t i)
+{
+	(void)srv;
+	struct partition *p = t->parts[i];
+	int64_t now = clock_wall_ms();
+	partition_retention_run(p, now, NULL, NULL);
+	if (partition_config(p)->cleanup_compact)
+		partition_compact(p, now, NULL, NULL);
+}
+
+static void housekeeping(struct io_op *op, int32_t res, uint32_t flags)
+{
+	(void)res;
+	(void)flags;
+	struct server *srv = container_of(op, struct server, housekeeping.op);
+	if (srv->stopping)
+		return;
+	each_partition(srv, clean_one);
+	reactor_timer_start(srv->reactor, &srv->housekeeping, housekeeping,
+	                    (uint64_t)config_int(srv->cfg, CFG_RETENTION_CHECK_INTERVAL_MS) *
+	                        1000000u);
+}
+
+int server_start(struct server *srv, struct reactor *r, struct config *cfg)
+{
+	memset(srv, 0, sizeof(*srv));
+	srv->reactor = r;
+	srv->cfg = cfg;
+	srv->frame_bytes_max = (uint32_t)config_int(cfg, CFG_SOCKET_REQUEST_MAX_BYTES);
+	srv->idle_ms = config_int(cfg, CFG_CONNECTIONS_MAX_IDLE_MS);
+	srv->conns_max = (unsigned)config_int(cfg, CFG_MAX_CONNECTIONS);
+	int rc = broker_open(&srv->broker, r, cfg, progress, gone);
+	if (rc < 0)
+		return rc;
+	const char *listeners = config_str(cfg, CFG_LISTENERS);
+	rc = listeners_open(srv, listeners);
+	if (rc < 0) {
+		broker_close(srv->broker);
+		return rc;
+	}
+	const char *adv = config_str(cfg, CFG_ADVERTISED_LISTENERS);
+	int port;
+	if (listener_parse(adv ? adv : listeners, srv->advertised_host,
+	                   sizeof(srv->advertised_host), &port) < 0) {
+		diag_error("advertised.listeners: \"%s\" is not PLAINTEXT://host:port", adv);
+		listeners_close(srv);
+		broker_close(srv->broker);
+		return -TAPE_ECONFIG;
+	}
+	srv->advertised_port = port ? port : srv->port;
+	if (!srv->advertised_host[0])
+		snprintf(srv->advertised_host, sizeof(srv->advertised_host), "localhost");
+	reactor_timer_start(r, &srv->housekeeping, housekeeping,
+	                    (uint64_t)config_int(cfg, CFG_RETENTION_CHECK_INTERVAL_MS) * 1000000u);
+	return 0;
+}
+
+static void wake_all(struct server *srv, struct topic *t, int32_t i)
+{
+	(void)srv;
+	purgatory_wake(&t->slots[i], false);
+}
+
+static bool requests_in_flight(const struct server *srv)
+{
+	for (const struct conn *c = srv->conns; c; c = c->next)
+		for (const struct request *req = c->head; req; req = req->next)
+			if (!req->finished)
+				return true;
+	return false;
+}
+
+void server_stop(struct server *srv)
+{
+	diag_info("stopping: answering requests in flight");
+	srv->stopping = true;
+	listeners_close(srv);
+	reactor_timer_cancel(srv->reactor, &srv->housekeeping);
+	/* Long polls answer now with what they have. */
+	each_partition(srv, wake_all);
+	int64_t deadline = clock_mono_ms() + 10000;
+	while (requests_in_flight(srv) && clock_mono_ms() < deadline)
+		reactor_run_once(srv->reactor, 100 * 1000000);
+	conns_close_all(srv);
+	deadline = clock_mono_ms() + 5000;
+	while (srv->conns_count && clock_mono_ms() < deadline)
+		reactor_run_once(srv->reactor, 100 * 1000000);
+	diag_info("closing partitions");
+	broker_close(srv->broker);
+	srv->broker = NULL;
+	reactor_drain(srv->reactor);
+}
