@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# tests/integration/kafkajs_admin.sh: the kafkajs 2.2.4 admin client (js/admin.js) against a
+# taped started with num.partitions=2: createTopics (true, then false for an existing topic;
+# partitions and configs; an invalid config), fetchTopicOffsets before and after producing,
+# describeConfigs of a topic and of broker "0", deleteTopics and re-creating a deleted name.
+# Skips (77) without node or npm; installs kafkajs with `npm ci` when it is missing.
+set -uo pipefail
+TEST_NAME=kafkajs_admin
+. "$(dirname "$0")/lib.sh"
+
+kafkajs_ready
+work=$(mktemp -d)
+trap 'stop_taped; rm -rf "$work"' EXIT
+start_taped "$work" num.partitions=2
+
+timeout 120 node "$KAFKAJS_DIR/admin.js" "$TAPED_BOOTSTRAP"
+rc=$?
+[ $rc -eq 0 ] || fail "admin.js exited $rc (see the FAIL lines above; taped's log: $(tail -3 "$work/taped.err"))"
+stop_taped || fail "taped did not stop cleanly"
+echo "$TEST_NAME: ok"
