@@ -89,4 +89,23 @@ function expectQuietLogs(logs, mark, allowed = []) {
     throw new Error(`kafkajs logged: ${bad.map(l => `${l.level} ${l.message}`).join(' | ')}`)
 }
 
-module.exports = { bootstrap, client, Checks, expect, expectEqual, expectQuietLogs }
+function str(v) {
+  return v == null ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v)
+}
+
+// A kafkajs message m as `kcat -J` prints it once stored at topic/partition@offset (without
+// "broker"): strings as UTF-8, null kept null, headers flattened in order, no headers key when
+// there are none. m.timestamp must be set.
+function kcatShape(topic, partition, offset, m) {
+  const rec = { topic, partition, offset, tstype: 'create', ts: Number(m.timestamp) }
+  const headers = []
+  for (const [k, v] of Object.entries(m.headers || {}))
+    for (const one of Array.isArray(v) ? v : [v]) headers.push(k, str(one))
+  if (headers.length) rec.headers = headers
+  rec.key = str(m.key)
+  rec.payload = str(m.value)
+  return rec
+}
+
+module.exports = { bootstrap, client, Checks, expect, expectEqual, expectQuietLogs, kcatShape }
+
