@@ -13,8 +13,12 @@ work=$(mktemp -d)
 trap 'stop_taped; rm -rf "$work"' EXIT
 start_taped "$work" num.partitions=2
 
-timeout 120 node "$KAFKAJS_DIR/admin.js" "$TAPED_BOOTSTRAP"
-rc=$?
-[ $rc -eq 0 ] || fail "admin.js exited $rc (see the FAIL lines above; taped's log: $(tail -3 "$work/taped.err"))"
+timeout 120 node "$KAFKAJS_DIR/admin.js" "$TAPED_BOOTSTRAP" | tee "$work/admin.out"
+rc=${PIPESTATUS[0]}
+if [ "$rc" -ne 0 ]; then
+	grep -q 'WAITING ON DescribeConfigs' "$work/admin.out" &&
+		echo "$TEST_NAME: the describeConfigs cases wait on DescribeConfigs (API 32) in taped" >&2
+	fail "admin.js exited $rc (see its FAIL lines above)"
+fi
 stop_taped || fail "taped did not stop cleanly"
 echo "$TEST_NAME: ok"

@@ -65,7 +65,8 @@ class Checks {
 
   // Ends the script: 0 when every case passed.
   finish() {
-    console.log(`${this.name}: ${this.passed} passed, ${this.failed.length} failed`)
+    const all = this.passed + this.failed.length
+    console.log(`${this.name}: ${this.passed} of ${all} cases passed`)
     if (this.failed.length) console.log(`${this.name}: failed: ${this.failed.join('; ')}`)
     process.exitCode = this.failed.length ? 1 : 0
   }
