@@ -124,9 +124,9 @@ asan:
 	@$(MAKE) --no-print-directory MODE=asan all
 	@$(MAKE) --no-print-directory MODE=asan unit integration
 
-# make fuzz                 every target for FUZZ_SECONDS (default 20) each
+# make fuzz                 every target for FUZZ_SECONDS (default 60) each
 # make fuzz F=fuzz_batch    one target
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 60
 fuzz:
 	@$(MAKE) --no-print-directory MODE=fuzz fuzz-build
 	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $(if $(F),$(F),$(notdir $(FUZZ_BINS)))

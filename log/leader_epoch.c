@@ -118,7 +118,7 @@ int leader_epoch_decode(struct leader_epoch_cache *c, const uint8_t *buf, size_t
 		int64_t start = cursor_i64(&cur);
 		if (epoch < 0 || start < 0 ||
 		    (c->count && (epoch <= leader_epoch_latest(c) ||
-		                  start < c->entries[c->count - 1].start_offset))) {
+		                  start <= c->entries[c->count - 1].start_offset))) {
 			leader_epoch_free(c);
 			return -TAPE_ECORRUPT;
 		}

@@ -13,6 +13,7 @@ for t in "$@"; do
 	mkdir -p "$work" "$seeds"
 	echo "== fuzz $t for ${seconds}s"
 	"$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+		-artifact_prefix="$work-" \
 		-print_final_stats=1 "$work" "$seeds" 2>"$work.log" || {
 		echo "fuzz: $t FAILED; see $work.log" >&2
 		tail -40 "$work.log" >&2

@@ -18,6 +18,8 @@ const struct api_support api_support_table[] = {
 	{ API_CREATE_TOPICS, 0, 4, 0, handle_create_topics },
 	{ API_DELETE_TOPICS, 0, 3, 0, handle_delete_topics },
 	{ API_INIT_PRODUCER_ID, 0, 1, 0, handle_init_producer_id },
+	{ API_DESCRIBE_CONFIGS, 0, 2, 0, handle_describe_configs },
+	{ API_FIND_COORDINATOR, 0, 2, 0, handle_find_coordinator },
 };
 const unsigned api_support_count = sizeof(api_support_table) / sizeof(api_support_table[0]);
 

@@ -1,0 +1,113 @@
+/*
+ * protocol/sync_group.c: SyncGroup bodies on the wire (layouts in sync_group.h). Pure: the
+ * assignments pass through as bytes; the group state machine is consumer-groups/'.
+ */
+#include "protocol/sync_group.h"
+
+#include "base/errors.h"
+
+/* member_id (2) + assignment (4). */
+#define ASSIGNMENT_MIN_BYTES 6
+
+static bool version_ok(int16_t version)
+{
+	return version >= SYNC_GROUP_VERSION_MIN && version <= SYNC_GROUP_VERSION_MAX;
+}
+
+/* A null cannot be written where the schema has no null: the buffer turns bad instead of
+ * carrying bytes the peer would refuse. */
+static void put_string(struct buf *b, struct kstr s)
+{
+	if (s.len < 0)
+		b->bad = true;
+	else
+		kafka_put_string(b, s, false);
+}
+
+static void put_bytes(struct buf *b, struct kbytes v)
+{
+	if (v.len < 0)
+		b->bad = true;
+	else
+		kafka_put_bytes(b, v, false);
+}
+
+static void put_array_len(struct buf *b, int32_t n)
+{
+	if (n < 0)
+		b->bad = true;
+	else
+		kafka_put_array_len(b, n, false);
+}
+
+/* Every read was in bounds and the body was consumed exactly. */
+static int finish(const struct cursor *c)
+{
+	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
+}
+
+int sync_group_request_decode(struct cursor *c, struct arena *a, int16_t version,
+                              struct sync_group_request *out)
+{
+	*out = (struct sync_group_request){ .group_instance_id = KSTR_NULL };
+	if (!version_ok(version))
+		return -TAPE_EPROTO;
+	out->group_id = kafka_get_string(c, false, false);
+	out->generation_id = cursor_i32(c);
+	out->member_id = kafka_get_string(c, false, false);
+	if (version >= 3)
+		out->group_instance_id = kafka_get_string(c, false, true);
+	int32_t n = kafka_get_array_len(c, false, false, ASSIGNMENT_MIN_BYTES);
+	out->assignments = kafka_alloc_array(c, a, n, sizeof(*out->assignments));
+	out->assignments_count = n;
+	for (int32_t i = 0; i < n && cursor_ok(c); i++) {
+		struct sync_group_request_assignment *as = &out->assignments[i];
+		as->member_id = kafka_get_string(c, false, false);
+		as->assignment = kafka_get_bytes(c, false, false);
+	}
+	return finish(c);
+}
+
+void sync_group_request_encode(struct buf *b, int16_t version, const struct sync_group_request *r)
+{
+	if (!version_ok(version)) {
+		b->bad = true;
+		return;
+	}
+	put_string(b, r->group_id);
+	buf_i32(b, r->generation_id);
+	put_string(b, r->member_id);
+	if (version >= 3)
+		kafka_put_string(b, r->group_instance_id, false);
+	put_array_len(b, r->assignments_count);
+	for (int32_t i = 0; i < r->assignments_count; i++) {
+		put_string(b, r->assignments[i].member_id);
+		put_bytes(b, r->assignments[i].assignment);
+	}
+}
+
+void sync_group_response_encode(struct buf *b, int16_t version, const struct sync_group_response *r)
+{
+	if (!version_ok(version)) {
+		b->bad = true;
+		return;
+	}
+	if (version >= 1)
+		buf_i32(b, r->throttle_time_ms);
+	buf_i16(b, r->error_code);
+	put_bytes(b, r->assignment);
+}
+
+int sync_group_response_decode(struct cursor *c, struct arena *a, int16_t version,
+                               struct sync_group_response *out)
+{
+	(void)a;
+	*out = (struct sync_group_response){ 0 };
+	if (!version_ok(version))
+		return -TAPE_EPROTO;
+	if (version >= 1)
+		out->throttle_time_ms = cursor_i32(c);
+	out->error_code = cursor_i16(c);
+	out->assignment = kafka_get_bytes(c, false, false);
+	return finish(c);
+}
