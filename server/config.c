@@ -158,8 +158,8 @@ static const struct {
 	{ "log.dir", CFG_LOG_DIRS },
 };
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
-                                                      const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+                                                      ...);
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -522,17 +522,23 @@ void topic_config_describe(const struct config *b, const struct topic_config *tc
 			fn(arg, keys[i].topic, v, CONFIG_SOURCE_TOPIC);
 			continue;
 		}
-		/* Derived broker values are shown as the topic sees them. */
+		/* Derived broker values are shown as the topic sees them, set when any of the keys
+		 * they derive from is (Kafka's synonyms). */
+		enum config_source source = broker_source(b, (enum config_id)i);
 		if (i == CFG_RETENTION_MS) {
 			snprintf(num, sizeof(num), "%" PRId64, config_retention_ms(b));
 			v = num;
+			if (b->set[CFG_RETENTION_MINUTES] || b->set[CFG_RETENTION_HOURS])
+				source = CONFIG_SOURCE_STATIC_BROKER;
 		} else if (i == CFG_ROLL_MS) {
 			snprintf(num, sizeof(num), "%" PRId64, config_roll_ms(b));
 			v = num;
+			if (b->set[CFG_ROLL_HOURS])
+				source = CONFIG_SOURCE_STATIC_BROKER;
 		} else {
 			v = config_str(b, (enum config_id)i);
 		}
-		fn(arg, keys[i].topic, v, broker_source(b, (enum config_id)i));
+		fn(arg, keys[i].topic, v, source);
 	}
 }
 

@@ -113,7 +113,8 @@ int topic_config_set(struct topic_config *tc, const char *key, const char *value
 /* The partition configuration a topic's partitions run with. */
 void topic_config_resolve(const struct config *broker, const struct topic_config *tc,
                           struct partition_config *out);
-/* Calls fn for every topic-level key with its effective value and source. */
+/* Calls fn for every topic-level key with its effective value and source. value is valid only
+ * during that call (derived values such as retention.ms are formatted into a local buffer). */
 void topic_config_describe(const struct config *broker, const struct topic_config *tc,
                            void (*fn)(void *arg, const char *name, const char *value,
                                       enum config_source source),

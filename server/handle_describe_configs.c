@@ -39,10 +39,19 @@ static void add(void *arg, const char *name, const char *value, enum config_sour
 	struct collect *c = arg;
 	if (!wanted(c->in, name) || c->out->configs_count >= CONFIGS_MAX)
 		return;
+	/* value lives only during this call (topic_config_describe formats derived values in a
+	 * buffer of its own): the response keeps a copy in the request's arena. */
+	char *copy = NULL;
+	if (value) {
+		copy = arena_alloc(&c->req->arena, strlen(value) + 1);
+		if (!copy)
+			return;
+		strcpy(copy, value);
+	}
 	struct describe_configs_resource_result *r = &c->out->configs[c->out->configs_count++];
 	*r = (struct describe_configs_resource_result){
 		.name = kstr_from(name),
-		.value = kstr_from(value),
+		.value = kstr_from(copy),
 		.read_only = c->read_only,
 		.is_default = source == CONFIG_SOURCE_DEFAULT,
 		.config_source = (int8_t)source,
