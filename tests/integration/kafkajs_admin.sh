@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/integration/kafkajs_admin.sh: the kafkajs 2.2.4 admin client (js/admin.js) against a
-# taped started with num.partitions=2: createTopics (true, then false for an existing topic;
+# taped started with num.partitions=2 and log.retention.hours=24: createTopics (true, then false for an existing topic;
 # partitions and configs; an invalid config), fetchTopicOffsets before and after producing,
 # describeConfigs of a topic and of broker "0", deleteTopics and re-creating a deleted name.
 # Skips (77) without node or npm; installs kafkajs with `npm ci` when it is missing.
@@ -11,7 +11,7 @@ TEST_NAME=kafkajs_admin
 kafkajs_ready
 work=$(mktemp -d)
 trap 'stop_taped; rm -rf "$work"' EXIT
-start_taped "$work" num.partitions=2
+start_taped "$work" num.partitions=2 log.retention.hours=24
 
 timeout 120 node "$KAFKAJS_DIR/admin.js" "$TAPED_BOOTSTRAP" | tee "$work/admin.out"
 rc=${PIPESTATUS[0]}

@@ -1,8 +1,8 @@
 // tests/integration/js/admin.js: the kafkajs 2.2.4 admin client against taped.
 //   node admin.js HOST:PORT
-// taped is started with num.partitions=2 (kafkajs_admin.sh), so a topic created without a
-// partition count gets 2 and the broker's DescribeConfigs shows a static override next to a
-// default. Each case prints "admin: ok: ..." or "admin: FAIL: ..."; exit 1 when any failed.
+// taped is started with num.partitions=2 and log.retention.hours=24 (kafkajs_admin.sh), so a
+// topic created without a partition count gets 2, and DescribeConfigs shows static broker
+// values next to defaults. Each case prints "admin: ok: ..." or "admin: FAIL: ..."; exit 1 when any failed.
 // DescribeConfigs cases print "WAITING ON DescribeConfigs" while the broker lacks the API.
 'use strict'
 
@@ -162,10 +162,14 @@ async function main() {
       resources: [{ type: ConfigResourceTypes.TOPIC, name: plain }],
     })
     const e = entries(res.resources[0])
-    for (const n of ['cleanup.policy', 'retention.ms', 'segment.bytes', 'max.message.bytes'])
+    for (const n of ['cleanup.policy', 'retention.ms', 'segment.ms', 'max.message.bytes'])
       expect(e.has(n), `${n} missing from ${JSON.stringify([...e.keys()])}`)
-    expectEqual(e.get('cleanup.policy').configValue, 'delete', 'cleanup.policy')
-    expectEqual(e.get('cleanup.policy').isDefault, true, 'cleanup.policy isDefault')
+    const pick = n => [n, e.get(n).configValue, e.get(n).configSource]
+    const { DEFAULT_CONFIG, STATIC_BROKER_CONFIG } = ConfigSource
+    expectEqual(pick('cleanup.policy'), ['cleanup.policy', 'delete', DEFAULT_CONFIG], 'default')
+    // Both derived from hours in the broker's config: 24 set (retention), 168 by default (roll).
+    expectEqual(pick('retention.ms'), ['retention.ms', '86400000', STATIC_BROKER_CONFIG], 'hours')
+    expectEqual(pick('segment.ms'), ['segment.ms', '604800000', DEFAULT_CONFIG], 'hours')
   })
 
   await checks.run('describeConfigs: the broker "0", a static value and a default', async () => {
