@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # tests/integration/kafkajs_admin.sh: the kafkajs 2.2.4 admin client (js/admin.js) against a
-# taped started with num.partitions=2 and log.retention.hours=24: createTopics (true, then false for an existing topic;
-# partitions and configs; an invalid config), fetchTopicOffsets before and after producing,
-# describeConfigs of a topic and of broker "0", deleteTopics and re-creating a deleted name.
+# taped started with num.partitions=2 and log.retention.hours=24: createTopics (true, then
+# false for an existing topic; partitions and configs; refusals: a bad config, replication
+# factor, partition count or name; validateOnly; an existing and a new topic at once),
+# fetchTopicOffsets before and after producing, describeConfigs of topics (set, default and
+# derived values, every key, an unknown topic) and of broker "0", deleteTopics (and of an
+# unknown topic) and re-creating a deleted name.
 # Skips (77) without node or npm; installs kafkajs with `npm ci` when it is missing.
 set -uo pipefail
 TEST_NAME=kafkajs_admin

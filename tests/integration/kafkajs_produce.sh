@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/integration/kafkajs_produce.sh: kafkajs 2.2.4 producers (js/produce.js: acks -1, acks
 # 1, idempotent with maxInFlightRequests 1, an auto-created topic, a two-topic send, one gzip
-# round each) write records with keys, values and headers to 3-partition topics; kcat
+# round each, a batch over message.max.bytes refused with MESSAGE_TOO_LARGE) write records with keys, values and headers to 3-partition topics; kcat
 # (librdkafka) reads every topic back and js/compare.js checks each record at the partition and
 # offset kafkajs' send results imply: key, value, headers, timestamp, null versus empty. Then
 # `tape dump` of the partition directories shows what the batches carry: the idempotent

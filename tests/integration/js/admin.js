@@ -2,7 +2,8 @@
 //   node admin.js HOST:PORT
 // taped is started with num.partitions=2 and log.retention.hours=24 (kafkajs_admin.sh), so a
 // topic created without a partition count gets 2, and DescribeConfigs shows static broker
-// values next to defaults. Each case prints "admin: ok: ..." or "admin: FAIL: ..."; exit 1 when any failed.
+// values next to defaults. Each case prints "admin: ok: ..." or "admin: FAIL: ..."; exit 1
+// when any failed.
 // DescribeConfigs cases print "WAITING ON DescribeConfigs" while the broker lacks the API.
 'use strict'
 
@@ -99,6 +100,40 @@ async function main() {
     expect(!topics.includes('admin-bad'), 'the refused topic exists')
   }, { allowLogs: [/^Response CreateTopics/] })
 
+  await checks.run('createTopics: bad partitions and replication factor are refused', async () => {
+    const refused = async (topic, want) => {
+      let err = null
+      try {
+        await admin.createTopics({ topics: [topic] })
+      } catch (e) {
+        err = e
+      }
+      expect(err, `createTopics ${JSON.stringify(topic)} succeeded`)
+      expectEqual((err.errors || [err]).map(e => e.type), [want], JSON.stringify(topic))
+    }
+    await refused({ topic: 'admin-rf', replicationFactor: 2 }, 'INVALID_REPLICATION_FACTOR')
+    await refused({ topic: 'admin-zero', numPartitions: 0 }, 'INVALID_PARTITIONS')
+    await refused({ topic: 'bad/name' }, 'INVALID_TOPIC_EXCEPTION')
+    const topics = await admin.listTopics()
+    for (const t of ['admin-rf', 'admin-zero', 'bad/name'])
+      expect(!topics.includes(t), `the refused topic ${t} exists`)
+  }, { allowLogs: [/^Response CreateTopics/] })
+
+  await checks.run('createTopics: validateOnly creates nothing', async () => {
+    const topics = [{ topic: 'admin-validate', numPartitions: 3 }]
+    expectEqual(await admin.createTopics({ topics, validateOnly: true, waitForLeaders: false }),
+      true, 'validateOnly')
+    expect(!(await admin.listTopics()).includes('admin-validate'), 'validateOnly created it')
+  })
+
+  await checks.run('createTopics: an existing and a new topic in one request', async () => {
+    const topics = [{ topic: plain }, { topic: 'admin-second', numPartitions: 3 }]
+    // kafkajs answers false when every error is TOPIC_ALREADY_EXISTS; the new one is made.
+    expectEqual(await admin.createTopics({ topics }), false, 'createTopics')
+    const md = await admin.fetchTopicMetadata({ topics: ['admin-second'] })
+    expectEqual(md.topics[0].partitions.length, 3, 'admin-second partitions')
+  }, { allowLogs: [/^Response CreateTopics/] })
+
   await checks.run('fetchTopicOffsets: low and high after producing', async () => {
     const before = await admin.fetchTopicOffsets(compact)
     before.sort((a, b) => a.partition - b.partition)
@@ -192,7 +227,7 @@ async function main() {
     expectEqual(pick('log.segment.bytes'), ['1073741824', ConfigSource.DEFAULT_CONFIG, true], 'def')
   })
 
-  await checks.run('describeConfigs: an unknown topic answers UNKNOWN_TOPIC_OR_PARTITION', async () => {
+  await checks.run('describeConfigs: an unknown topic: UNKNOWN_TOPIC_OR_PARTITION', async () => {
     let err = null
     try {
       await describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: 'nope' }] })
@@ -206,13 +241,13 @@ async function main() {
   }, { allowLogs: [/^Response DescribeConfigs/] })
 
   await checks.run('deleteTopics: the topics are gone from listTopics', async () => {
-    await admin.deleteTopics({ topics: [plain, compact] })
+    await admin.deleteTopics({ topics: [plain, compact, 'admin-second'] })
     const topics = await admin.listTopics()
-    for (const t of [plain, compact])
+    for (const t of [plain, compact, 'admin-second'])
       expect(!topics.includes(t), `listTopics ${JSON.stringify(topics)} still has ${t}`)
   })
 
-  await checks.run('deleteTopics: an unknown topic fails with UNKNOWN_TOPIC_OR_PARTITION', async () => {
+  await checks.run('deleteTopics: an unknown topic: UNKNOWN_TOPIC_OR_PARTITION', async () => {
     let err = null
     try {
       await admin.deleteTopics({ topics: ['admin-never'] })

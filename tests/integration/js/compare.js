@@ -53,7 +53,9 @@ for (const [k, e] of exp) {
   const g = got.get(k)
   if (!g) problems.push(`${k}: missing from kcat's output`)
   else if (canonical(g) !== canonical(e))
-    problems.push(`${k}: kcat read ${canonical(g).slice(0, 400)}\n    expected ${canonical(e).slice(0, 400)}`)
+    problems.push(
+      `${k}: kcat read ${canonical(g).slice(0, 400)}\n    expected ${canonical(e).slice(0, 400)}`
+    )
 }
 for (const k of got.keys()) if (!exp.has(k)) problems.push(`${k}: kcat read a record nobody sent`)
 

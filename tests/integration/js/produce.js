@@ -6,7 +6,8 @@
 // maxInFlightRequests: 1, so acks -1). The acks -1 producer also writes to kjs-auto, which only
 // its Metadata request creates, and sends one batch spanning two topics. Each producer sends
 // rounds of 12 records (keys or none, empty and null values, a 64 KiB value, repeated and
-// empty headers, explicit partitions), one round gzip-compressed.
+// empty headers, explicit partitions), one round gzip-compressed. A 1.1 MiB batch must be
+// refused with MESSAGE_TOO_LARGE and leave nothing behind.
 //
 // Placement: a record's partition is the one it names, else kafkajs' default partitioner's
 // (murmur2 of the key, computed here with another instance of it); the records of one send
@@ -112,11 +113,8 @@ async function main() {
   const admin = kafka.admin()
   await admin.connect()
   const topics = ['kjs-all', 'kjs-one', 'kjs-idem']
-  expectEqual(
-    await admin.createTopics({ topics: topics.map(topic => ({ topic, numPartitions: PARTITIONS })) }),
-    true,
-    'createTopics'
-  )
+  const create = topics.map(topic => ({ topic, numPartitions: PARTITIONS }))
+  expectEqual(await admin.createTopics({ topics: create }), true, 'createTopics')
   const metadata = {}
   for (const t of [...topics, 'kjs-auto']) nextOffset[t] = new Array(PARTITIONS).fill(0)
   for (const t of topics) metadata[t] = await partitionsOf(admin, t)
@@ -170,6 +168,27 @@ async function main() {
       await producer.disconnect()
     }
   })
+
+  await checks.run('a batch over message.max.bytes is refused, the next one lands', async () => {
+    const producer = kafka.producer()
+    await producer.connect()
+    try {
+      let err = null
+      try {
+        const big = { partition: 0, value: 'x'.repeat(1100 * 1024), timestamp: String(clock++) }
+        await producer.send({ topic: 'kjs-all', messages: [big] })
+      } catch (e) {
+        err = e
+      }
+      expect(err, 'a 1.1 MiB batch was accepted (message.max.bytes is 1048588)')
+      expectEqual((err.cause || err).type, 'MESSAGE_TOO_LARGE', `${err.name}: ${err.message}`)
+      const m = [{ partition: 0, key: 'after-big', value: 'fits', timestamp: String(clock++) }]
+      const results = await producer.send({ topic: 'kjs-all', messages: m })
+      place([{ topic: 'kjs-all', messages: m }], metadata, results)
+    } finally {
+      await producer.disconnect()
+    }
+  }, { allowLogs: [/^Response Produce/, /MESSAGE_TOO_LARGE|larger than/i] })
 
   await checks.run('fetchTopicOffsets: high watermarks match what was sent', async () => {
     for (const t of [...topics, 'kjs-auto']) {
