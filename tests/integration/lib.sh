@@ -3,7 +3,8 @@
 # test). A test sets TEST_NAME, makes its own temp dir, and starts its own taped on a port the
 # kernel picks; its EXIT trap calls stop_taped, which ends only the PID start_taped started.
 #
-#   fail MESSAGE...             print "$TEST_NAME: FAIL: MESSAGE" and exit 1
+#   fail MESSAGE...             print "$TEST_NAME: FAIL: MESSAGE" (and the end of taped's
+#                               stderr, once start_taped ran) and exit 1
 #   skip MESSAGE...             print "$TEST_NAME: SKIPPED: MESSAGE" loudly and exit 77
 #   start_taped DIR [key=value]...
 #                               taped with its data in DIR/data, listening on 127.0.0.1:0, its
@@ -25,6 +26,11 @@ TAPED_DIR=
 
 fail() {
 	echo "$TEST_NAME: FAIL: $*" >&2
+	if [ -n "$TAPED_DIR" ] && [ -s "$TAPED_DIR/taped.err" ]; then
+		echo "---- taped's stderr ($TAPED_DIR/taped.err): sanitizer or error lines, then its end" >&2
+		grep -m8 -E 'Sanitizer|runtime error|SUMMARY| ERROR ' "$TAPED_DIR/taped.err" >&2
+		tail -12 "$TAPED_DIR/taped.err" >&2
+	fi
 	exit 1
 }
 
@@ -45,7 +51,9 @@ start_taped() {
 		args+=(--override "$kv")
 	done
 	TAPED_DIR=$dir
-	"$taped" "${args[@]}" >"$dir/taped.out" 2>"$dir/taped.err" &
+	# Under ASan (make asan) also catch pointers into a returned function's stack.
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_stack_use_after_return=1} \
+		"$taped" "${args[@]}" >"$dir/taped.out" 2>"$dir/taped.err" &
 	TAPED_PID=$!
 	local i line
 	for ((i = 0; i < 100; i++)); do
