@@ -31,7 +31,8 @@ enum api_key {
 	API_INIT_PRODUCER_ID = 22,
 	API_OFFSET_FOR_LEADER_EPOCH = 23,
 	API_DESCRIBE_CONFIGS = 32,
-	API_KEY_MAX = 32,
+	API_DELETE_GROUPS = 42,
+	API_KEY_MAX = 42,
 };
 
 /* "Produce", "Fetch", ... or NULL for a key the codec does not know. */

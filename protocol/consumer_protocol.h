@@ -24,16 +24,16 @@
  *     partitions         array of int32
  *   user_data            nullable bytes     (default null)
  *
- * Reading is lenient in the ways Kafka's own reader is, because a leader that refused a
- * member's subscription would stall the whole group:
+ * Reading is lenient, because a leader that refused a member's subscription would stall the
+ * whole group:
  *   - a version newer than we know is read as the newest we know (Kafka promises that new
  *     versions only append fields), and the bytes after the fields we know are ignored, in
- *     every version;
+ *     every version (both as Kafka's ConsumerProtocol reader does);
  *   - a payload that ends where a field after the first (topics / assigned_partitions) would
- *     start leaves that field and the rest at their defaults (the "optional tail"); a payload
- *     that ends inside a field is malformed;
+ *     start leaves that field and the rest at their defaults (the "optional tail"; Kafka's Java
+ *     reader would fail on it, tape does not); a payload that ends inside a field is malformed;
  *   - an empty assignment payload (0 bytes) is an empty assignment: both librdkafka and kafkajs
- *     accept it, and brokers send it when a member was given nothing.
+ *     accept it, and Kafka's coordinator sends it to a member the leader assigned nothing.
  * A negative version, a null or too-short payload, or a bad length or count is -TAPE_EPROTO.
  *
  * Decoded strings and bytes are borrowed from the payload (so from the frame it came in),
