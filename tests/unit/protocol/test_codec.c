@@ -74,10 +74,7 @@ static struct int32_case get_int32s(struct arena *a, const uint8_t *p, size_t le
 {
 	struct int32_case r;
 	struct cursor c;
-	uint8_t *copy = malloc(len ? len : 1);
-	cr_assert_not_null(copy);
-	if (len)
-		memcpy(copy, p, len);
+	uint8_t *copy = check_copy(p, len, 0);
 	cursor_init(&c, copy, len);
 	arena_reset(a);
 	r.v = kafka_get_int32_array(&c, a, flexible, nullable, &r.count);
