@@ -135,8 +135,8 @@ void kafka_put_bool(struct buf *b, bool v)
 
 static void put_length(struct buf *b, int32_t n, bool flexible, bool wide)
 {
-	if (flexible)
-		buf_uvarint(b, (uint32_t)(n + 1));
+	if (flexible) /* in uint32: -1 gives 0, and INT32_MAX + 1 does not overflow */
+		buf_uvarint(b, (uint32_t)n + 1);
 	else if (wide)
 		buf_i32(b, n);
 	else
