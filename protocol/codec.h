@@ -83,8 +83,9 @@ void kafka_put_array_len(struct buf *b, int32_t count, bool flexible); /* -1: nu
 /* The count, then count int32s; a negative count writes null. */
 void kafka_put_int32_array(struct buf *b, const int32_t *v, int32_t count, bool flexible);
 void kafka_put_empty_tagged_fields(struct buf *b);
-/* The same for fields whose schema has no null: a null (a negative length or count) is not
- * written, it marks the buffer bad instead of carrying bytes the peer would refuse. */
+/* kafka_put_string, _bytes, _array_len and _int32_array for fields whose schema has no null:
+ * a null (a negative length or count) is not written, it marks the buffer bad instead of
+ * carrying bytes the peer would refuse. */
 void kafka_put_string_nonnull(struct buf *b, struct kstr s, bool flexible);
 void kafka_put_bytes_nonnull(struct buf *b, struct kbytes v, bool flexible);
 void kafka_put_array_len_nonnull(struct buf *b, int32_t count, bool flexible);
