@@ -31,6 +31,12 @@ static inline bool buf_ok(const struct buf *b)
 {
 	return !b->bad;
 }
+/* Marks the buffer bad; for encoders that are handed something they cannot write (a version
+ * they do not know, a null where the schema has none), like cursor_fail() for decoders. */
+static inline void buf_fail(struct buf *b)
+{
+	b->bad = true;
+}
 /* Room for n more bytes; returns where they go (NULL when bad). Does not advance len. */
 uint8_t *buf_reserve(struct buf *b, size_t n);
 void buf_put(struct buf *b, const void *src, size_t n);

@@ -13,13 +13,6 @@ static bool version_ok(int16_t version)
 	return version >= API_VERSIONS_VERSION_MIN && version <= API_VERSIONS_VERSION_MAX;
 }
 
-static int finish(struct cursor *c)
-{
-	if (cursor_left(c) != 0)
-		cursor_fail(c);
-	return cursor_ok(c) ? 0 : -TAPE_EPROTO;
-}
-
 int api_versions_request_decode(struct cursor *c, struct arena *a, int16_t version,
                                 struct api_versions_request *out)
 {
@@ -33,14 +26,14 @@ int api_versions_request_decode(struct cursor *c, struct arena *a, int16_t versi
 		out->client_software_version = kafka_get_string(c, true, false);
 		kafka_skip_tagged_fields(c);
 	}
-	return finish(c);
+	return kafka_decode_end(c);
 }
 
 void api_versions_request_encode(struct buf *b, int16_t version,
                                  const struct api_versions_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	if (version >= FLEXIBLE_FROM) {
@@ -67,7 +60,7 @@ void api_versions_response_encode(struct buf *b, int16_t version,
                                   const struct api_versions_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	bool flexible = version >= FLEXIBLE_FROM;
@@ -110,5 +103,5 @@ int api_versions_response_decode(struct cursor *c, struct arena *a, int16_t vers
 		out->throttle_time_ms = cursor_i32(c);
 	if (flexible)
 		kafka_skip_tagged_fields(c);
-	return finish(c);
+	return kafka_decode_end(c);
 }

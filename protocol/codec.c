@@ -3,6 +3,8 @@
  */
 #include "protocol/codec.h"
 
+#include "base/errors.h"
+
 #include <string.h>
 
 struct kstr kstr_from(const char *s)
@@ -111,6 +113,21 @@ void kafka_skip_tagged_fields(struct cursor *c)
 	}
 }
 
+int32_t *kafka_get_int32_array(struct cursor *c, struct arena *a, bool flexible, bool nullable,
+                               int32_t *count)
+{
+	*count = kafka_get_array_len(c, flexible, nullable, sizeof(int32_t));
+	int32_t *v = kafka_alloc_array(c, a, *count, sizeof(*v));
+	for (int32_t i = 0; i < *count && cursor_ok(c); i++)
+		v[i] = cursor_i32(c);
+	return v;
+}
+
+int kafka_decode_end(const struct cursor *c)
+{
+	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
+}
+
 void kafka_put_bool(struct buf *b, bool v)
 {
 	buf_u8(b, v ? 1 : 0);
@@ -118,8 +135,8 @@ void kafka_put_bool(struct buf *b, bool v)
 
 static void put_length(struct buf *b, int32_t n, bool flexible, bool wide)
 {
-	if (flexible)
-		buf_uvarint(b, (uint32_t)(n + 1));
+	if (flexible) /* in uint32: -1 gives 0, and INT32_MAX + 1 does not overflow */
+		buf_uvarint(b, (uint32_t)n + 1);
 	else if (wide)
 		buf_i32(b, n);
 	else
@@ -129,7 +146,7 @@ static void put_length(struct buf *b, int32_t n, bool flexible, bool wide)
 void kafka_put_string(struct buf *b, struct kstr s, bool flexible)
 {
 	if (s.len > INT16_MAX && !flexible) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	put_length(b, s.len < 0 ? -1 : s.len, flexible, false);
@@ -154,7 +171,46 @@ void kafka_put_array_len(struct buf *b, int32_t count, bool flexible)
 	put_length(b, count < 0 ? -1 : count, flexible, true);
 }
 
+void kafka_put_int32_array(struct buf *b, const int32_t *v, int32_t count, bool flexible)
+{
+	kafka_put_array_len(b, count, flexible);
+	for (int32_t i = 0; i < count; i++)
+		buf_i32(b, v[i]);
+}
+
 void kafka_put_empty_tagged_fields(struct buf *b)
 {
 	buf_u8(b, 0);
+}
+
+void kafka_put_string_nonnull(struct buf *b, struct kstr s, bool flexible)
+{
+	if (s.len < 0)
+		buf_fail(b);
+	else
+		kafka_put_string(b, s, flexible);
+}
+
+void kafka_put_bytes_nonnull(struct buf *b, struct kbytes v, bool flexible)
+{
+	if (v.len < 0)
+		buf_fail(b);
+	else
+		kafka_put_bytes(b, v, flexible);
+}
+
+void kafka_put_array_len_nonnull(struct buf *b, int32_t count, bool flexible)
+{
+	if (count < 0)
+		buf_fail(b);
+	else
+		kafka_put_array_len(b, count, flexible);
+}
+
+void kafka_put_int32_array_nonnull(struct buf *b, const int32_t *v, int32_t count, bool flexible)
+{
+	if (count < 0)
+		buf_fail(b);
+	else
+		kafka_put_int32_array(b, v, count, flexible);
 }

@@ -14,7 +14,9 @@
  * against the bytes that remain (each element takes at least min_element_bytes), so a count
  * can never make the broker allocate more than the frame could describe.
  *
- * Encoding appends to a struct buf (base/buf.h), whose error is sticky too.
+ * Encoding appends to a struct buf (base/buf.h), whose error is sticky too. The plain writers
+ * write a null for a negative length or count; the _nonnull ones are for fields whose schema
+ * has no null, and mark the buffer bad instead.
  */
 #ifndef TAPE_PROTOCOL_CODEC_H
 #define TAPE_PROTOCOL_CODEC_H
@@ -63,6 +65,13 @@ int32_t kafka_get_array_len(struct cursor *c, bool flexible, bool nullable,
 void *kafka_alloc_array(struct cursor *c, struct arena *a, int32_t count, size_t size);
 /* Skips a tagged-field section (flexible versions). */
 void kafka_skip_tagged_fields(struct cursor *c);
+/* An int32 array (partition indexes, broker ids), copied out of the frame into the arena.
+ * *count as kafka_get_array_len gives it: -1 for null (when nullable), 0 for a bad count. */
+int32_t *kafka_get_int32_array(struct cursor *c, struct arena *a, bool flexible, bool nullable,
+                               int32_t *count);
+/* The end of a request or response body: 0 when every read was in bounds and the body was
+ * consumed exactly, else -TAPE_EPROTO (a trailing byte is as wrong as a missing one). */
+int kafka_decode_end(const struct cursor *c);
 
 /* ---- encoding ---------------------------------------------------------------------------- */
 
@@ -71,6 +80,15 @@ void kafka_put_string(struct buf *b, struct kstr s, bool flexible);
 void kafka_put_cstring(struct buf *b, const char *s, bool flexible); /* NULL: null */
 void kafka_put_bytes(struct buf *b, struct kbytes v, bool flexible);
 void kafka_put_array_len(struct buf *b, int32_t count, bool flexible); /* -1: null */
+/* The count, then count int32s; a negative count writes null. */
+void kafka_put_int32_array(struct buf *b, const int32_t *v, int32_t count, bool flexible);
 void kafka_put_empty_tagged_fields(struct buf *b);
+/* kafka_put_string, _bytes, _array_len and _int32_array for fields whose schema has no null:
+ * a null (a negative length or count) is not written, it marks the buffer bad instead of
+ * carrying bytes the peer would refuse. */
+void kafka_put_string_nonnull(struct buf *b, struct kstr s, bool flexible);
+void kafka_put_bytes_nonnull(struct buf *b, struct kbytes v, bool flexible);
+void kafka_put_array_len_nonnull(struct buf *b, int32_t count, bool flexible);
+void kafka_put_int32_array_nonnull(struct buf *b, const int32_t *v, int32_t count, bool flexible);
 
 #endif

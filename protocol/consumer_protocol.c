@@ -12,24 +12,6 @@
 /* topic (2) + partitions count (4). */
 #define TOPIC_PARTITION_MIN_BYTES 6
 
-/* A null cannot be written where the schema has no null: the buffer turns bad instead of
- * carrying bytes the peer would refuse. */
-static void put_string(struct buf *b, struct kstr s)
-{
-	if (s.len < 0)
-		b->bad = true;
-	else
-		kafka_put_string(b, s, false);
-}
-
-static void put_array_len(struct buf *b, int32_t n)
-{
-	if (n < 0)
-		b->bad = true;
-	else
-		kafka_put_array_len(b, n, false);
-}
-
 /* Whether the field that would come next is there: false at a clean end of the payload (the
  * field keeps its default), true when bytes remain (a truncated field then fails the read). */
 static bool more(const struct cursor *c)
@@ -45,11 +27,8 @@ get_topic_partitions(struct cursor *c, struct arena *a, int32_t *count)
 	*count = n;
 	for (int32_t i = 0; i < n && cursor_ok(c); i++) {
 		tps[i].topic = kafka_get_string(c, false, false);
-		int32_t m = kafka_get_array_len(c, false, false, sizeof(int32_t));
-		tps[i].partitions = kafka_alloc_array(c, a, m, sizeof(int32_t));
-		tps[i].partitions_count = m;
-		for (int32_t j = 0; j < m && cursor_ok(c); j++)
-			tps[i].partitions[j] = cursor_i32(c);
+		tps[i].partitions =
+		    kafka_get_int32_array(c, a, false, false, &tps[i].partitions_count);
 	}
 	return tps;
 }
@@ -57,12 +36,10 @@ get_topic_partitions(struct cursor *c, struct arena *a, int32_t *count)
 static void put_topic_partitions(struct buf *b, int32_t count,
                                  const struct consumer_protocol_topic_partition *tps)
 {
-	put_array_len(b, count);
+	kafka_put_array_len_nonnull(b, count, false);
 	for (int32_t i = 0; i < count; i++) {
-		put_string(b, tps[i].topic);
-		put_array_len(b, tps[i].partitions_count);
-		for (int32_t j = 0; j < tps[i].partitions_count; j++)
-			buf_i32(b, tps[i].partitions[j]);
+		kafka_put_string_nonnull(b, tps[i].topic, false);
+		kafka_put_int32_array_nonnull(b, tps[i].partitions, tps[i].partitions_count, false);
 	}
 }
 
@@ -99,13 +76,13 @@ void consumer_protocol_subscription_encode(struct buf *b, int16_t version,
                                            const struct consumer_protocol_subscription *s)
 {
 	if (version < 0 || version > CONSUMER_PROTOCOL_SUBSCRIPTION_VERSION_MAX) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	buf_i16(b, version);
-	put_array_len(b, s->topics_count);
+	kafka_put_array_len_nonnull(b, s->topics_count, false);
 	for (int32_t i = 0; i < s->topics_count; i++)
-		put_string(b, s->topics[i]);
+		kafka_put_string_nonnull(b, s->topics[i], false);
 	kafka_put_bytes(b, s->user_data, false);
 	if (version >= 1)
 		put_topic_partitions(b, s->owned_partitions_count, s->owned_partitions);
@@ -138,7 +115,7 @@ void consumer_protocol_assignment_encode(struct buf *b, int16_t version,
                                          const struct consumer_protocol_assignment *s)
 {
 	if (version < 0 || version > CONSUMER_PROTOCOL_ASSIGNMENT_VERSION_MAX) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	buf_i16(b, version);

@@ -10,18 +10,10 @@
 #define TOPIC_MIN_BYTES (2 + 4 + 2 + 4 + 4)
 #define ASSIGNMENT_MIN_BYTES (4 + 4)
 #define CONFIG_MIN_BYTES (2 + 2)
-#define BROKER_ID_BYTES 4
 
 static bool version_ok(int16_t version)
 {
 	return version >= CREATE_TOPICS_VERSION_MIN && version <= CREATE_TOPICS_VERSION_MAX;
-}
-
-static int finish(struct cursor *c)
-{
-	if (cursor_left(c) != 0)
-		cursor_fail(c);
-	return cursor_ok(c) ? 0 : -TAPE_EPROTO;
 }
 
 /* ---- request ----------------------------------------------------------------------------- */
@@ -30,10 +22,7 @@ static void get_assignment(struct cursor *c, struct arena *a,
                            struct create_topics_creatable_replica_assignment *as)
 {
 	as->partition_index = cursor_i32(c);
-	as->broker_ids_count = kafka_get_array_len(c, false, false, BROKER_ID_BYTES);
-	as->broker_ids = kafka_alloc_array(c, a, as->broker_ids_count, sizeof(*as->broker_ids));
-	for (int32_t i = 0; i < as->broker_ids_count && cursor_ok(c); i++)
-		as->broker_ids[i] = cursor_i32(c);
+	as->broker_ids = kafka_get_int32_array(c, a, false, false, &as->broker_ids_count);
 }
 
 static void get_topic(struct cursor *c, struct arena *a, struct create_topics_creatable_topic *t)
@@ -66,7 +55,7 @@ int create_topics_request_decode(struct cursor *c, struct arena *a, int16_t vers
 	out->timeout_ms = cursor_i32(c);
 	if (version >= 1)
 		out->validate_only = kafka_get_bool(c);
-	return finish(c);
+	return kafka_decode_end(c);
 }
 
 static void put_topic(struct buf *b, const struct create_topics_creatable_topic *t)
@@ -78,9 +67,7 @@ static void put_topic(struct buf *b, const struct create_topics_creatable_topic 
 	for (int32_t i = 0; i < t->assignments_count; i++) {
 		const struct create_topics_creatable_replica_assignment *as = &t->assignments[i];
 		buf_i32(b, as->partition_index);
-		kafka_put_array_len(b, as->broker_ids_count, false);
-		for (int32_t j = 0; j < as->broker_ids_count; j++)
-			buf_i32(b, as->broker_ids[j]);
+		kafka_put_int32_array(b, as->broker_ids, as->broker_ids_count, false);
 	}
 	kafka_put_array_len(b, t->configs_count, false);
 	for (int32_t i = 0; i < t->configs_count; i++) {
@@ -93,7 +80,7 @@ void create_topics_request_encode(struct buf *b, int16_t version,
                                   const struct create_topics_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	kafka_put_array_len(b, r->topics_count, false);
@@ -110,7 +97,7 @@ void create_topics_response_encode(struct buf *b, int16_t version,
                                    const struct create_topics_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	if (version >= 2)
@@ -143,5 +130,5 @@ int create_topics_response_decode(struct cursor *c, struct arena *a, int16_t ver
 		t->error_message =
 		    version >= 1 ? kafka_get_string(c, false, true) : (struct kstr){ "", 0 };
 	}
-	return finish(c);
+	return kafka_decode_end(c);
 }

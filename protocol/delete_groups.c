@@ -16,30 +16,6 @@ static bool version_ok(int16_t version)
 	return version >= DELETE_GROUPS_VERSION_MIN && version <= DELETE_GROUPS_VERSION_MAX;
 }
 
-/* A null cannot be written where the schema has no null: the buffer turns bad instead of
- * carrying bytes the peer would refuse. */
-static void put_string(struct buf *b, struct kstr s)
-{
-	if (s.len < 0)
-		b->bad = true;
-	else
-		kafka_put_string(b, s, false);
-}
-
-static void put_array_len(struct buf *b, int32_t n)
-{
-	if (n < 0)
-		b->bad = true;
-	else
-		kafka_put_array_len(b, n, false);
-}
-
-/* Every read was in bounds and the body was consumed exactly. */
-static int finish(const struct cursor *c)
-{
-	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
-}
-
 int delete_groups_request_decode(struct cursor *c, struct arena *a, int16_t version,
                                  struct delete_groups_request *out)
 {
@@ -51,32 +27,32 @@ int delete_groups_request_decode(struct cursor *c, struct arena *a, int16_t vers
 	out->groups_names_count = n;
 	for (int32_t i = 0; i < n && cursor_ok(c); i++)
 		out->groups_names[i] = kafka_get_string(c, false, false);
-	return finish(c);
+	return kafka_decode_end(c);
 }
 
 void delete_groups_request_encode(struct buf *b, int16_t version,
                                   const struct delete_groups_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
-	put_array_len(b, r->groups_names_count);
+	kafka_put_array_len_nonnull(b, r->groups_names_count, false);
 	for (int32_t i = 0; i < r->groups_names_count; i++)
-		put_string(b, r->groups_names[i]);
+		kafka_put_string_nonnull(b, r->groups_names[i], false);
 }
 
 void delete_groups_response_encode(struct buf *b, int16_t version,
                                    const struct delete_groups_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	buf_i32(b, r->throttle_time_ms);
-	put_array_len(b, r->results_count);
+	kafka_put_array_len_nonnull(b, r->results_count, false);
 	for (int32_t i = 0; i < r->results_count; i++) {
-		put_string(b, r->results[i].group_id);
+		kafka_put_string_nonnull(b, r->results[i].group_id, false);
 		buf_i16(b, r->results[i].error_code);
 	}
 }
@@ -95,5 +71,5 @@ int delete_groups_response_decode(struct cursor *c, struct arena *a, int16_t ver
 		out->results[i].group_id = kafka_get_string(c, false, false);
 		out->results[i].error_code = cursor_i16(c);
 	}
-	return finish(c);
+	return kafka_decode_end(c);
 }

@@ -11,13 +11,6 @@ static bool version_ok(int16_t version)
 	return version >= DELETE_TOPICS_VERSION_MIN && version <= DELETE_TOPICS_VERSION_MAX;
 }
 
-static int finish(struct cursor *c)
-{
-	if (cursor_left(c) != 0)
-		cursor_fail(c);
-	return cursor_ok(c) ? 0 : -TAPE_EPROTO;
-}
-
 int delete_topics_request_decode(struct cursor *c, struct arena *a, int16_t version,
                                  struct delete_topics_request *out)
 {
@@ -31,14 +24,14 @@ int delete_topics_request_decode(struct cursor *c, struct arena *a, int16_t vers
 	for (int32_t i = 0; i < out->topic_names_count && cursor_ok(c); i++)
 		out->topic_names[i] = kafka_get_string(c, false, false);
 	out->timeout_ms = cursor_i32(c);
-	return finish(c);
+	return kafka_decode_end(c);
 }
 
 void delete_topics_request_encode(struct buf *b, int16_t version,
                                   const struct delete_topics_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	kafka_put_array_len(b, r->topic_names_count, false);
@@ -51,7 +44,7 @@ void delete_topics_response_encode(struct buf *b, int16_t version,
                                    const struct delete_topics_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	if (version >= 1)
@@ -78,5 +71,5 @@ int delete_topics_response_decode(struct cursor *c, struct arena *a, int16_t ver
 		out->responses[i].name = kafka_get_string(c, false, false);
 		out->responses[i].error_code = cursor_i16(c);
 	}
-	return finish(c);
+	return kafka_decode_end(c);
 }

@@ -20,13 +20,6 @@ static bool version_ok(int16_t version)
 	return version >= DESCRIBE_CONFIGS_VERSION_MIN && version <= DESCRIBE_CONFIGS_VERSION_MAX;
 }
 
-static int finish(struct cursor *c)
-{
-	if (cursor_left(c) != 0)
-		cursor_fail(c);
-	return cursor_ok(c) ? 0 : -TAPE_EPROTO;
-}
-
 /* ---- request ----------------------------------------------------------------------------- */
 
 static void get_resource(struct cursor *c, struct arena *a, struct describe_configs_resource *r)
@@ -52,14 +45,14 @@ int describe_configs_request_decode(struct cursor *c, struct arena *a, int16_t v
 		get_resource(c, a, &out->resources[i]);
 	if (version >= 1)
 		out->include_synonyms = kafka_get_bool(c);
-	return finish(c);
+	return kafka_decode_end(c);
 }
 
 void describe_configs_request_encode(struct buf *b, int16_t version,
                                      const struct describe_configs_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	kafka_put_array_len(b, r->resources_count, false);
@@ -102,7 +95,7 @@ void describe_configs_response_encode(struct buf *b, int16_t version,
                                       const struct describe_configs_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	buf_i32(b, r->throttle_time_ms);
@@ -163,5 +156,5 @@ int describe_configs_response_decode(struct cursor *c, struct arena *a, int16_t 
 	out->results = kafka_alloc_array(c, a, out->results_count, sizeof(*out->results));
 	for (int32_t i = 0; i < out->results_count && cursor_ok(c); i++)
 		get_result(c, a, version, &out->results[i]);
-	return finish(c);
+	return kafka_decode_end(c);
 }

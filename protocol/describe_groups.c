@@ -18,38 +18,6 @@ static bool version_ok(int16_t version)
 	return version >= DESCRIBE_GROUPS_VERSION_MIN && version <= DESCRIBE_GROUPS_VERSION_MAX;
 }
 
-/* A null cannot be written where the schema has no null: the buffer turns bad instead of
- * carrying bytes the peer would refuse. */
-static void put_string(struct buf *b, struct kstr s)
-{
-	if (s.len < 0)
-		b->bad = true;
-	else
-		kafka_put_string(b, s, false);
-}
-
-static void put_bytes(struct buf *b, struct kbytes v)
-{
-	if (v.len < 0)
-		b->bad = true;
-	else
-		kafka_put_bytes(b, v, false);
-}
-
-static void put_array_len(struct buf *b, int32_t n)
-{
-	if (n < 0)
-		b->bad = true;
-	else
-		kafka_put_array_len(b, n, false);
-}
-
-/* Every read was in bounds and the body was consumed exactly. */
-static int finish(const struct cursor *c)
-{
-	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
-}
-
 int describe_groups_request_decode(struct cursor *c, struct arena *a, int16_t version,
                                    struct describe_groups_request *out)
 {
@@ -63,19 +31,19 @@ int describe_groups_request_decode(struct cursor *c, struct arena *a, int16_t ve
 		out->groups[i] = kafka_get_string(c, false, false);
 	if (version >= 3)
 		out->include_authorized_operations = kafka_get_bool(c);
-	return finish(c);
+	return kafka_decode_end(c);
 }
 
 void describe_groups_request_encode(struct buf *b, int16_t version,
                                     const struct describe_groups_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
-	put_array_len(b, r->groups_count);
+	kafka_put_array_len_nonnull(b, r->groups_count, false);
 	for (int32_t i = 0; i < r->groups_count; i++)
-		put_string(b, r->groups[i]);
+		kafka_put_string_nonnull(b, r->groups[i], false);
 	if (version >= 3)
 		kafka_put_bool(b, r->include_authorized_operations);
 }
@@ -84,20 +52,20 @@ static void put_group(struct buf *b, int16_t version,
                       const struct describe_groups_described_group *g)
 {
 	buf_i16(b, g->error_code);
-	put_string(b, g->group_id);
-	put_string(b, g->group_state);
-	put_string(b, g->protocol_type);
-	put_string(b, g->protocol_data);
-	put_array_len(b, g->members_count);
+	kafka_put_string_nonnull(b, g->group_id, false);
+	kafka_put_string_nonnull(b, g->group_state, false);
+	kafka_put_string_nonnull(b, g->protocol_type, false);
+	kafka_put_string_nonnull(b, g->protocol_data, false);
+	kafka_put_array_len_nonnull(b, g->members_count, false);
 	for (int32_t i = 0; i < g->members_count; i++) {
 		const struct describe_groups_described_group_member *m = &g->members[i];
-		put_string(b, m->member_id);
+		kafka_put_string_nonnull(b, m->member_id, false);
 		if (version >= 4)
 			kafka_put_string(b, m->group_instance_id, false);
-		put_string(b, m->client_id);
-		put_string(b, m->client_host);
-		put_bytes(b, m->member_metadata);
-		put_bytes(b, m->member_assignment);
+		kafka_put_string_nonnull(b, m->client_id, false);
+		kafka_put_string_nonnull(b, m->client_host, false);
+		kafka_put_bytes_nonnull(b, m->member_metadata, false);
+		kafka_put_bytes_nonnull(b, m->member_assignment, false);
 	}
 	if (version >= 3)
 		buf_i32(b, g->authorized_operations);
@@ -107,12 +75,12 @@ void describe_groups_response_encode(struct buf *b, int16_t version,
                                      const struct describe_groups_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	if (version >= 1)
 		buf_i32(b, r->throttle_time_ms);
-	put_array_len(b, r->groups_count);
+	kafka_put_array_len_nonnull(b, r->groups_count, false);
 	for (int32_t i = 0; i < r->groups_count; i++)
 		put_group(b, version, &r->groups[i]);
 }
@@ -157,5 +125,5 @@ int describe_groups_response_decode(struct cursor *c, struct arena *a, int16_t v
 	out->groups_count = n;
 	for (int32_t i = 0; i < n && cursor_ok(c); i++)
 		get_group(c, a, version, &out->groups[i]);
-	return finish(c);
+	return kafka_decode_end(c);
 }

@@ -50,10 +50,7 @@ static void get_forgotten_topic(struct cursor *c, struct arena *a,
                                 struct fetch_request_forgotten_topic *t)
 {
 	t->topic = kafka_get_string(c, false, false);
-	t->partitions_count = kafka_get_array_len(c, false, false, 4);
-	t->partitions = kafka_alloc_array(c, a, t->partitions_count, sizeof(*t->partitions));
-	for (int32_t i = 0; i < t->partitions_count && cursor_ok(c); i++)
-		t->partitions[i] = cursor_i32(c);
+	t->partitions = kafka_get_int32_array(c, a, false, false, &t->partitions_count);
 }
 
 int fetch_request_decode(struct cursor *c, struct arena *a, int16_t version,
@@ -85,7 +82,7 @@ int fetch_request_decode(struct cursor *c, struct arena *a, int16_t version,
 	}
 	if (version >= 11)
 		out->rack_id = kafka_get_string(c, false, false);
-	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
+	return kafka_decode_end(c);
 }
 
 static void put_request_topic(struct buf *b, int16_t version, const struct fetch_request_topic *t)
@@ -107,7 +104,7 @@ static void put_request_topic(struct buf *b, int16_t version, const struct fetch
 void fetch_request_encode(struct buf *b, int16_t version, const struct fetch_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	buf_i32(b, r->replica_id);
@@ -128,9 +125,7 @@ void fetch_request_encode(struct buf *b, int16_t version, const struct fetch_req
 			const struct fetch_request_forgotten_topic *t =
 			    &r->forgotten_topics_data[i];
 			kafka_put_string(b, t->topic, false);
-			kafka_put_array_len(b, t->partitions_count, false);
-			for (int32_t j = 0; j < t->partitions_count; j++)
-				buf_i32(b, t->partitions[j]);
+			kafka_put_int32_array(b, t->partitions, t->partitions_count, false);
 		}
 	}
 	if (version >= 11)
@@ -181,7 +176,7 @@ static void put_records(struct buf *b, struct kbytes records, struct holes *h)
 	}
 	buf_i32(b, records.len);
 	if (h->count == h->cap) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	h->pos[h->count++] = b->len;
@@ -212,7 +207,7 @@ void fetch_response_encode(struct buf *b, int16_t version, const struct fetch_re
 	struct holes h = { holes, holes ? holes_cap : 0, 0 };
 	*holes_count = 0;
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	buf_i32(b, r->throttle_time_ms);
@@ -277,5 +272,5 @@ int fetch_response_decode(struct cursor *c, struct arena *a, int16_t version,
 	out->responses = kafka_alloc_array(c, a, out->responses_count, sizeof(*out->responses));
 	for (int32_t i = 0; i < out->responses_count && cursor_ok(c); i++)
 		get_response_topic(c, a, version, &out->responses[i]);
-	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
+	return kafka_decode_end(c);
 }

@@ -11,22 +11,6 @@ static bool version_ok(int16_t version)
 	return version >= FIND_COORDINATOR_VERSION_MIN && version <= FIND_COORDINATOR_VERSION_MAX;
 }
 
-/* A null cannot be written where the schema has no null: the buffer turns bad instead of
- * carrying bytes the peer would refuse. */
-static void put_string(struct buf *b, struct kstr s)
-{
-	if (s.len < 0)
-		b->bad = true;
-	else
-		kafka_put_string(b, s, false);
-}
-
-/* Every read was in bounds and the body was consumed exactly. */
-static int finish(const struct cursor *c)
-{
-	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
-}
-
 int find_coordinator_request_decode(struct cursor *c, struct arena *a, int16_t version,
                                     struct find_coordinator_request *out)
 {
@@ -37,17 +21,17 @@ int find_coordinator_request_decode(struct cursor *c, struct arena *a, int16_t v
 	out->key = kafka_get_string(c, false, false);
 	if (version >= 1)
 		out->key_type = cursor_i8(c);
-	return finish(c);
+	return kafka_decode_end(c);
 }
 
 void find_coordinator_request_encode(struct buf *b, int16_t version,
                                      const struct find_coordinator_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
-	put_string(b, r->key);
+	kafka_put_string_nonnull(b, r->key, false);
 	if (version >= 1)
 		buf_u8(b, (uint8_t)r->key_type);
 }
@@ -56,7 +40,7 @@ void find_coordinator_response_encode(struct buf *b, int16_t version,
                                       const struct find_coordinator_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	if (version >= 1)
@@ -65,7 +49,7 @@ void find_coordinator_response_encode(struct buf *b, int16_t version,
 	if (version >= 1)
 		kafka_put_string(b, r->error_message, false);
 	buf_i32(b, r->node_id);
-	put_string(b, r->host);
+	kafka_put_string_nonnull(b, r->host, false);
 	buf_i32(b, r->port);
 }
 
@@ -84,5 +68,5 @@ int find_coordinator_response_decode(struct cursor *c, struct arena *a, int16_t 
 	out->node_id = cursor_i32(c);
 	out->host = kafka_get_string(c, false, false);
 	out->port = cursor_i32(c);
-	return finish(c);
+	return kafka_decode_end(c);
 }

@@ -11,22 +11,6 @@ static bool version_ok(int16_t version)
 	return version >= HEARTBEAT_VERSION_MIN && version <= HEARTBEAT_VERSION_MAX;
 }
 
-/* A null cannot be written where the schema has no null: the buffer turns bad instead of
- * carrying bytes the peer would refuse. */
-static void put_string(struct buf *b, struct kstr s)
-{
-	if (s.len < 0)
-		b->bad = true;
-	else
-		kafka_put_string(b, s, false);
-}
-
-/* Every read was in bounds and the body was consumed exactly. */
-static int finish(const struct cursor *c)
-{
-	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
-}
-
 int heartbeat_request_decode(struct cursor *c, struct arena *a, int16_t version,
                              struct heartbeat_request *out)
 {
@@ -39,18 +23,18 @@ int heartbeat_request_decode(struct cursor *c, struct arena *a, int16_t version,
 	out->member_id = kafka_get_string(c, false, false);
 	if (version >= 3)
 		out->group_instance_id = kafka_get_string(c, false, true);
-	return finish(c);
+	return kafka_decode_end(c);
 }
 
 void heartbeat_request_encode(struct buf *b, int16_t version, const struct heartbeat_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
-	put_string(b, r->group_id);
+	kafka_put_string_nonnull(b, r->group_id, false);
 	buf_i32(b, r->generation_id);
-	put_string(b, r->member_id);
+	kafka_put_string_nonnull(b, r->member_id, false);
 	if (version >= 3)
 		kafka_put_string(b, r->group_instance_id, false);
 }
@@ -58,7 +42,7 @@ void heartbeat_request_encode(struct buf *b, int16_t version, const struct heart
 void heartbeat_response_encode(struct buf *b, int16_t version, const struct heartbeat_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	if (version >= 1)
@@ -76,5 +60,5 @@ int heartbeat_response_decode(struct cursor *c, struct arena *a, int16_t version
 	if (version >= 1)
 		out->throttle_time_ms = cursor_i32(c);
 	out->error_code = cursor_i16(c);
-	return finish(c);
+	return kafka_decode_end(c);
 }

@@ -11,13 +11,6 @@ static bool version_ok(int16_t version)
 	return version >= INIT_PRODUCER_ID_VERSION_MIN && version <= INIT_PRODUCER_ID_VERSION_MAX;
 }
 
-static int finish(struct cursor *c)
-{
-	if (cursor_left(c) != 0)
-		cursor_fail(c);
-	return cursor_ok(c) ? 0 : -TAPE_EPROTO;
-}
-
 int init_producer_id_request_decode(struct cursor *c, struct arena *a, int16_t version,
                                     struct init_producer_id_request *out)
 {
@@ -27,14 +20,14 @@ int init_producer_id_request_decode(struct cursor *c, struct arena *a, int16_t v
 		return -TAPE_EPROTO;
 	out->transactional_id = kafka_get_string(c, false, true);
 	out->transaction_timeout_ms = cursor_i32(c);
-	return finish(c);
+	return kafka_decode_end(c);
 }
 
 void init_producer_id_request_encode(struct buf *b, int16_t version,
                                      const struct init_producer_id_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	kafka_put_string(b, r->transactional_id, false);
@@ -45,7 +38,7 @@ void init_producer_id_response_encode(struct buf *b, int16_t version,
                                       const struct init_producer_id_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	buf_i32(b, r->throttle_time_ms);
@@ -65,5 +58,5 @@ int init_producer_id_response_decode(struct cursor *c, struct arena *a, int16_t 
 	out->error_code = cursor_i16(c);
 	out->producer_id = cursor_i64(c);
 	out->producer_epoch = cursor_i16(c);
-	return finish(c);
+	return kafka_decode_end(c);
 }

@@ -16,38 +16,6 @@ static bool version_ok(int16_t version)
 	return version >= JOIN_GROUP_VERSION_MIN && version <= JOIN_GROUP_VERSION_MAX;
 }
 
-/* A null cannot be written where the schema has no null: the buffer turns bad instead of
- * carrying bytes the peer would refuse. */
-static void put_string(struct buf *b, struct kstr s)
-{
-	if (s.len < 0)
-		b->bad = true;
-	else
-		kafka_put_string(b, s, false);
-}
-
-static void put_bytes(struct buf *b, struct kbytes v)
-{
-	if (v.len < 0)
-		b->bad = true;
-	else
-		kafka_put_bytes(b, v, false);
-}
-
-static void put_array_len(struct buf *b, int32_t n)
-{
-	if (n < 0)
-		b->bad = true;
-	else
-		kafka_put_array_len(b, n, false);
-}
-
-/* Every read was in bounds and the body was consumed exactly. */
-static int finish(const struct cursor *c)
-{
-	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
-}
-
 int join_group_request_decode(struct cursor *c, struct arena *a, int16_t version,
                               struct join_group_request *out)
 {
@@ -70,50 +38,50 @@ int join_group_request_decode(struct cursor *c, struct arena *a, int16_t version
 		out->protocols[i].name = kafka_get_string(c, false, false);
 		out->protocols[i].metadata = kafka_get_bytes(c, false, false);
 	}
-	return finish(c);
+	return kafka_decode_end(c);
 }
 
 void join_group_request_encode(struct buf *b, int16_t version, const struct join_group_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
-	put_string(b, r->group_id);
+	kafka_put_string_nonnull(b, r->group_id, false);
 	buf_i32(b, r->session_timeout_ms);
 	if (version >= 1)
 		buf_i32(b, r->rebalance_timeout_ms);
-	put_string(b, r->member_id);
+	kafka_put_string_nonnull(b, r->member_id, false);
 	if (version >= 5)
 		kafka_put_string(b, r->group_instance_id, false);
-	put_string(b, r->protocol_type);
-	put_array_len(b, r->protocols_count);
+	kafka_put_string_nonnull(b, r->protocol_type, false);
+	kafka_put_array_len_nonnull(b, r->protocols_count, false);
 	for (int32_t i = 0; i < r->protocols_count; i++) {
-		put_string(b, r->protocols[i].name);
-		put_bytes(b, r->protocols[i].metadata);
+		kafka_put_string_nonnull(b, r->protocols[i].name, false);
+		kafka_put_bytes_nonnull(b, r->protocols[i].metadata, false);
 	}
 }
 
 void join_group_response_encode(struct buf *b, int16_t version, const struct join_group_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	if (version >= 2)
 		buf_i32(b, r->throttle_time_ms);
 	buf_i16(b, r->error_code);
 	buf_i32(b, r->generation_id);
-	put_string(b, r->protocol_name);
-	put_string(b, r->leader);
-	put_string(b, r->member_id);
-	put_array_len(b, r->members_count);
+	kafka_put_string_nonnull(b, r->protocol_name, false);
+	kafka_put_string_nonnull(b, r->leader, false);
+	kafka_put_string_nonnull(b, r->member_id, false);
+	kafka_put_array_len_nonnull(b, r->members_count, false);
 	for (int32_t i = 0; i < r->members_count; i++) {
 		const struct join_group_response_member *m = &r->members[i];
-		put_string(b, m->member_id);
+		kafka_put_string_nonnull(b, m->member_id, false);
 		if (version >= 5)
 			kafka_put_string(b, m->group_instance_id, false);
-		put_bytes(b, m->metadata);
+		kafka_put_bytes_nonnull(b, m->metadata, false);
 	}
 }
 
@@ -141,5 +109,5 @@ int join_group_response_decode(struct cursor *c, struct arena *a, int16_t versio
 			m->group_instance_id = kafka_get_string(c, false, true);
 		m->metadata = kafka_get_bytes(c, false, false);
 	}
-	return finish(c);
+	return kafka_decode_end(c);
 }

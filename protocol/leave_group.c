@@ -16,30 +16,6 @@ static bool version_ok(int16_t version)
 	return version >= LEAVE_GROUP_VERSION_MIN && version <= LEAVE_GROUP_VERSION_MAX;
 }
 
-/* A null cannot be written where the schema has no null: the buffer turns bad instead of
- * carrying bytes the peer would refuse. */
-static void put_string(struct buf *b, struct kstr s)
-{
-	if (s.len < 0)
-		b->bad = true;
-	else
-		kafka_put_string(b, s, false);
-}
-
-static void put_array_len(struct buf *b, int32_t n)
-{
-	if (n < 0)
-		b->bad = true;
-	else
-		kafka_put_array_len(b, n, false);
-}
-
-/* Every read was in bounds and the body was consumed exactly. */
-static int finish(const struct cursor *c)
-{
-	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
-}
-
 int leave_group_request_decode(struct cursor *c, struct arena *a, int16_t version,
                                struct leave_group_request *out)
 {
@@ -49,7 +25,7 @@ int leave_group_request_decode(struct cursor *c, struct arena *a, int16_t versio
 	out->group_id = kafka_get_string(c, false, false);
 	if (version <= 2) {
 		out->member_id = kafka_get_string(c, false, false);
-		return finish(c);
+		return kafka_decode_end(c);
 	}
 	int32_t n = kafka_get_array_len(c, false, false, MEMBER_IDENTITY_MIN_BYTES);
 	out->members = kafka_alloc_array(c, a, n, sizeof(*out->members));
@@ -58,23 +34,23 @@ int leave_group_request_decode(struct cursor *c, struct arena *a, int16_t versio
 		out->members[i].member_id = kafka_get_string(c, false, false);
 		out->members[i].group_instance_id = kafka_get_string(c, false, true);
 	}
-	return finish(c);
+	return kafka_decode_end(c);
 }
 
 void leave_group_request_encode(struct buf *b, int16_t version, const struct leave_group_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
-	put_string(b, r->group_id);
+	kafka_put_string_nonnull(b, r->group_id, false);
 	if (version <= 2) {
-		put_string(b, r->member_id);
+		kafka_put_string_nonnull(b, r->member_id, false);
 		return;
 	}
-	put_array_len(b, r->members_count);
+	kafka_put_array_len_nonnull(b, r->members_count, false);
 	for (int32_t i = 0; i < r->members_count; i++) {
-		put_string(b, r->members[i].member_id);
+		kafka_put_string_nonnull(b, r->members[i].member_id, false);
 		kafka_put_string(b, r->members[i].group_instance_id, false);
 	}
 }
@@ -83,7 +59,7 @@ void leave_group_response_encode(struct buf *b, int16_t version,
                                  const struct leave_group_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	if (version >= 1)
@@ -91,10 +67,10 @@ void leave_group_response_encode(struct buf *b, int16_t version,
 	buf_i16(b, r->error_code);
 	if (version < 3)
 		return;
-	put_array_len(b, r->members_count);
+	kafka_put_array_len_nonnull(b, r->members_count, false);
 	for (int32_t i = 0; i < r->members_count; i++) {
 		const struct leave_group_member_response *m = &r->members[i];
-		put_string(b, m->member_id);
+		kafka_put_string_nonnull(b, m->member_id, false);
 		kafka_put_string(b, m->group_instance_id, false);
 		buf_i16(b, m->error_code);
 	}
@@ -110,7 +86,7 @@ int leave_group_response_decode(struct cursor *c, struct arena *a, int16_t versi
 		out->throttle_time_ms = cursor_i32(c);
 	out->error_code = cursor_i16(c);
 	if (version < 3)
-		return finish(c);
+		return kafka_decode_end(c);
 	int32_t n = kafka_get_array_len(c, false, false, MEMBER_RESPONSE_MIN_BYTES);
 	out->members = kafka_alloc_array(c, a, n, sizeof(*out->members));
 	out->members_count = n;
@@ -120,5 +96,5 @@ int leave_group_response_decode(struct cursor *c, struct arena *a, int16_t versi
 		m->group_instance_id = kafka_get_string(c, false, true);
 		m->error_code = cursor_i16(c);
 	}
-	return finish(c);
+	return kafka_decode_end(c);
 }

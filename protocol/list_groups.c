@@ -14,30 +14,6 @@ static bool version_ok(int16_t version)
 	return version >= LIST_GROUPS_VERSION_MIN && version <= LIST_GROUPS_VERSION_MAX;
 }
 
-/* A null cannot be written where the schema has no null: the buffer turns bad instead of
- * carrying bytes the peer would refuse. */
-static void put_string(struct buf *b, struct kstr s)
-{
-	if (s.len < 0)
-		b->bad = true;
-	else
-		kafka_put_string(b, s, false);
-}
-
-static void put_array_len(struct buf *b, int32_t n)
-{
-	if (n < 0)
-		b->bad = true;
-	else
-		kafka_put_array_len(b, n, false);
-}
-
-/* Every read was in bounds and the body was consumed exactly. */
-static int finish(const struct cursor *c)
-{
-	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
-}
-
 int list_groups_request_decode(struct cursor *c, struct arena *a, int16_t version,
                                struct list_groups_request *out)
 {
@@ -45,30 +21,30 @@ int list_groups_request_decode(struct cursor *c, struct arena *a, int16_t versio
 	*out = (struct list_groups_request){ 0 };
 	if (!version_ok(version))
 		return -TAPE_EPROTO;
-	return finish(c);
+	return kafka_decode_end(c);
 }
 
 void list_groups_request_encode(struct buf *b, int16_t version, const struct list_groups_request *r)
 {
 	(void)r;
 	if (!version_ok(version))
-		b->bad = true;
+		buf_fail(b);
 }
 
 void list_groups_response_encode(struct buf *b, int16_t version,
                                  const struct list_groups_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	if (version >= 1)
 		buf_i32(b, r->throttle_time_ms);
 	buf_i16(b, r->error_code);
-	put_array_len(b, r->groups_count);
+	kafka_put_array_len_nonnull(b, r->groups_count, false);
 	for (int32_t i = 0; i < r->groups_count; i++) {
-		put_string(b, r->groups[i].group_id);
-		put_string(b, r->groups[i].protocol_type);
+		kafka_put_string_nonnull(b, r->groups[i].group_id, false);
+		kafka_put_string_nonnull(b, r->groups[i].protocol_type, false);
 	}
 }
 
@@ -88,5 +64,5 @@ int list_groups_response_decode(struct cursor *c, struct arena *a, int16_t versi
 		out->groups[i].group_id = kafka_get_string(c, false, false);
 		out->groups[i].protocol_type = kafka_get_string(c, false, false);
 	}
-	return finish(c);
+	return kafka_decode_end(c);
 }

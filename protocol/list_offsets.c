@@ -53,14 +53,14 @@ int list_offsets_request_decode(struct cursor *c, struct arena *a, int16_t versi
 	out->topics = kafka_alloc_array(c, a, out->topics_count, sizeof(*out->topics));
 	for (int32_t i = 0; i < out->topics_count && cursor_ok(c); i++)
 		get_request_topic(c, a, version, &out->topics[i]);
-	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
+	return kafka_decode_end(c);
 }
 
 void list_offsets_request_encode(struct buf *b, int16_t version,
                                  const struct list_offsets_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	buf_i32(b, r->replica_id);
@@ -100,7 +100,7 @@ void list_offsets_response_encode(struct buf *b, int16_t version,
                                   const struct list_offsets_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	if (version >= 2)
@@ -156,5 +156,5 @@ int list_offsets_response_decode(struct cursor *c, struct arena *a, int16_t vers
 	out->topics = kafka_alloc_array(c, a, out->topics_count, sizeof(*out->topics));
 	for (int32_t i = 0; i < out->topics_count && cursor_ok(c); i++)
 		get_response_topic(c, a, version, &out->topics[i]);
-	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
+	return kafka_decode_end(c);
 }

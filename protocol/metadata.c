@@ -11,30 +11,6 @@ static bool version_ok(int16_t version)
 	return version >= METADATA_VERSION_MIN && version <= METADATA_VERSION_MAX;
 }
 
-static int finish(struct cursor *c)
-{
-	if (cursor_left(c) != 0)
-		cursor_fail(c);
-	return cursor_ok(c) ? 0 : -TAPE_EPROTO;
-}
-
-/* An int32 array (not nullable), copied out of the frame into the arena. */
-static int32_t *get_int32_array(struct cursor *c, struct arena *a, int32_t *count)
-{
-	*count = kafka_get_array_len(c, false, false, 4);
-	int32_t *v = kafka_alloc_array(c, a, *count, sizeof(*v));
-	for (int32_t i = 0; i < *count && cursor_ok(c); i++)
-		v[i] = cursor_i32(c);
-	return v;
-}
-
-static void put_int32_array(struct buf *b, const int32_t *v, int32_t count)
-{
-	kafka_put_array_len(b, count, false);
-	for (int32_t i = 0; i < count; i++)
-		buf_i32(b, v[i]);
-}
-
 /* ---- request ----------------------------------------------------------------------------- */
 
 int metadata_request_decode(struct cursor *c, struct arena *a, int16_t version,
@@ -54,13 +30,13 @@ int metadata_request_decode(struct cursor *c, struct arena *a, int16_t version,
 		out->include_cluster_authorized_operations = kafka_get_bool(c);
 		out->include_topic_authorized_operations = kafka_get_bool(c);
 	}
-	return finish(c);
+	return kafka_decode_end(c);
 }
 
 void metadata_request_encode(struct buf *b, int16_t version, const struct metadata_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	int32_t count = r->topics_count;
@@ -87,10 +63,10 @@ static void put_partition(struct buf *b, int16_t version,
 	buf_i32(b, p->leader_id);
 	if (version >= 7)
 		buf_i32(b, p->leader_epoch);
-	put_int32_array(b, p->replica_nodes, p->replica_nodes_count);
-	put_int32_array(b, p->isr_nodes, p->isr_nodes_count);
+	kafka_put_int32_array(b, p->replica_nodes, p->replica_nodes_count, false);
+	kafka_put_int32_array(b, p->isr_nodes, p->isr_nodes_count, false);
 	if (version >= 5)
-		put_int32_array(b, p->offline_replicas, p->offline_replicas_count);
+		kafka_put_int32_array(b, p->offline_replicas, p->offline_replicas_count, false);
 }
 
 static void put_topic(struct buf *b, int16_t version, const struct metadata_response_topic *t)
@@ -109,7 +85,7 @@ static void put_topic(struct buf *b, int16_t version, const struct metadata_resp
 void metadata_response_encode(struct buf *b, int16_t version, const struct metadata_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	if (version >= 3)
@@ -158,10 +134,11 @@ static void get_partition(struct cursor *c, struct arena *a, int16_t version,
 	p->partition_index = cursor_i32(c);
 	p->leader_id = cursor_i32(c);
 	p->leader_epoch = version >= 7 ? cursor_i32(c) : -1;
-	p->replica_nodes = get_int32_array(c, a, &p->replica_nodes_count);
-	p->isr_nodes = get_int32_array(c, a, &p->isr_nodes_count);
+	p->replica_nodes = kafka_get_int32_array(c, a, false, false, &p->replica_nodes_count);
+	p->isr_nodes = kafka_get_int32_array(c, a, false, false, &p->isr_nodes_count);
 	if (version >= 5)
-		p->offline_replicas = get_int32_array(c, a, &p->offline_replicas_count);
+		p->offline_replicas =
+		    kafka_get_int32_array(c, a, false, false, &p->offline_replicas_count);
 }
 
 static void get_topic(struct cursor *c, struct arena *a, int16_t version,
@@ -210,5 +187,5 @@ int metadata_response_decode(struct cursor *c, struct arena *a, int16_t version,
 		get_topic(c, a, version, &out->topics[i]);
 	if (version >= 8)
 		out->cluster_authorized_operations = cursor_i32(c);
-	return finish(c);
+	return kafka_decode_end(c);
 }

@@ -18,30 +18,6 @@ static bool version_ok(int16_t version)
 	return version >= OFFSET_COMMIT_VERSION_MIN && version <= OFFSET_COMMIT_VERSION_MAX;
 }
 
-/* A null cannot be written where the schema has no null: the buffer turns bad instead of
- * carrying bytes the peer would refuse. */
-static void put_string(struct buf *b, struct kstr s)
-{
-	if (s.len < 0)
-		b->bad = true;
-	else
-		kafka_put_string(b, s, false);
-}
-
-static void put_array_len(struct buf *b, int32_t n)
-{
-	if (n < 0)
-		b->bad = true;
-	else
-		kafka_put_array_len(b, n, false);
-}
-
-/* Every read was in bounds and the body was consumed exactly. */
-static int finish(const struct cursor *c)
-{
-	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
-}
-
 static void get_request_partitions(struct cursor *c, struct arena *a, int16_t version,
                                    struct offset_commit_request_topic *t)
 {
@@ -79,28 +55,28 @@ int offset_commit_request_decode(struct cursor *c, struct arena *a, int16_t vers
 		out->topics[i].name = kafka_get_string(c, false, false);
 		get_request_partitions(c, a, version, &out->topics[i]);
 	}
-	return finish(c);
+	return kafka_decode_end(c);
 }
 
 void offset_commit_request_encode(struct buf *b, int16_t version,
                                   const struct offset_commit_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
-	put_string(b, r->group_id);
+	kafka_put_string_nonnull(b, r->group_id, false);
 	buf_i32(b, r->generation_id_or_member_epoch);
-	put_string(b, r->member_id);
+	kafka_put_string_nonnull(b, r->member_id, false);
 	if (version >= 7)
 		kafka_put_string(b, r->group_instance_id, false);
 	if (version <= 4)
 		buf_i64(b, r->retention_time_ms);
-	put_array_len(b, r->topics_count);
+	kafka_put_array_len_nonnull(b, r->topics_count, false);
 	for (int32_t i = 0; i < r->topics_count; i++) {
 		const struct offset_commit_request_topic *t = &r->topics[i];
-		put_string(b, t->name);
-		put_array_len(b, t->partitions_count);
+		kafka_put_string_nonnull(b, t->name, false);
+		kafka_put_array_len_nonnull(b, t->partitions_count, false);
 		for (int32_t j = 0; j < t->partitions_count; j++) {
 			const struct offset_commit_request_partition *p = &t->partitions[j];
 			buf_i32(b, p->partition_index);
@@ -116,16 +92,16 @@ void offset_commit_response_encode(struct buf *b, int16_t version,
                                    const struct offset_commit_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	if (version >= 3)
 		buf_i32(b, r->throttle_time_ms);
-	put_array_len(b, r->topics_count);
+	kafka_put_array_len_nonnull(b, r->topics_count, false);
 	for (int32_t i = 0; i < r->topics_count; i++) {
 		const struct offset_commit_response_topic *t = &r->topics[i];
-		put_string(b, t->name);
-		put_array_len(b, t->partitions_count);
+		kafka_put_string_nonnull(b, t->name, false);
+		kafka_put_array_len_nonnull(b, t->partitions_count, false);
 		for (int32_t j = 0; j < t->partitions_count; j++) {
 			buf_i32(b, t->partitions[j].partition_index);
 			buf_i16(b, t->partitions[j].error_code);
@@ -155,5 +131,5 @@ int offset_commit_response_decode(struct cursor *c, struct arena *a, int16_t ver
 			t->partitions[j].error_code = cursor_i16(c);
 		}
 	}
-	return finish(c);
+	return kafka_decode_end(c);
 }

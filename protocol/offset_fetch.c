@@ -17,30 +17,6 @@ static bool version_ok(int16_t version)
 	return version >= OFFSET_FETCH_VERSION_MIN && version <= OFFSET_FETCH_VERSION_MAX;
 }
 
-/* A null cannot be written where the schema has no null: the buffer turns bad instead of
- * carrying bytes the peer would refuse. */
-static void put_string(struct buf *b, struct kstr s)
-{
-	if (s.len < 0)
-		b->bad = true;
-	else
-		kafka_put_string(b, s, false);
-}
-
-static void put_array_len(struct buf *b, int32_t n, bool nullable)
-{
-	if (n < 0 && !nullable)
-		b->bad = true;
-	else
-		kafka_put_array_len(b, n, false);
-}
-
-/* Every read was in bounds and the body was consumed exactly. */
-static int finish(const struct cursor *c)
-{
-	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
-}
-
 int offset_fetch_request_decode(struct cursor *c, struct arena *a, int16_t version,
                                 struct offset_fetch_request *out)
 {
@@ -54,30 +30,29 @@ int offset_fetch_request_decode(struct cursor *c, struct arena *a, int16_t versi
 	for (int32_t i = 0; i < n && cursor_ok(c); i++) {
 		struct offset_fetch_request_topic *t = &out->topics[i];
 		t->name = kafka_get_string(c, false, false);
-		int32_t m = kafka_get_array_len(c, false, false, sizeof(int32_t));
-		t->partition_indexes = kafka_alloc_array(c, a, m, sizeof(int32_t));
-		t->partition_indexes_count = m;
-		for (int32_t j = 0; j < m && cursor_ok(c); j++)
-			t->partition_indexes[j] = cursor_i32(c);
+		t->partition_indexes =
+		    kafka_get_int32_array(c, a, false, false, &t->partition_indexes_count);
 	}
-	return finish(c);
+	return kafka_decode_end(c);
 }
 
 void offset_fetch_request_encode(struct buf *b, int16_t version,
                                  const struct offset_fetch_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
-	put_string(b, r->group_id);
-	put_array_len(b, r->topics_count, version >= 2);
+	kafka_put_string_nonnull(b, r->group_id, false);
+	if (version >= 2) /* null: all topics */
+		kafka_put_array_len(b, r->topics_count, false);
+	else
+		kafka_put_array_len_nonnull(b, r->topics_count, false);
 	for (int32_t i = 0; i < r->topics_count; i++) {
 		const struct offset_fetch_request_topic *t = &r->topics[i];
-		put_string(b, t->name);
-		put_array_len(b, t->partition_indexes_count, false);
-		for (int32_t j = 0; j < t->partition_indexes_count; j++)
-			buf_i32(b, t->partition_indexes[j]);
+		kafka_put_string_nonnull(b, t->name, false);
+		kafka_put_int32_array_nonnull(b, t->partition_indexes, t->partition_indexes_count,
+		                              false);
 	}
 }
 
@@ -85,16 +60,16 @@ void offset_fetch_response_encode(struct buf *b, int16_t version,
                                   const struct offset_fetch_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	if (version >= 3)
 		buf_i32(b, r->throttle_time_ms);
-	put_array_len(b, r->topics_count, false);
+	kafka_put_array_len_nonnull(b, r->topics_count, false);
 	for (int32_t i = 0; i < r->topics_count; i++) {
 		const struct offset_fetch_response_topic *t = &r->topics[i];
-		put_string(b, t->name);
-		put_array_len(b, t->partitions_count, false);
+		kafka_put_string_nonnull(b, t->name, false);
+		kafka_put_array_len_nonnull(b, t->partitions_count, false);
 		for (int32_t j = 0; j < t->partitions_count; j++) {
 			const struct offset_fetch_response_partition *p = &t->partitions[j];
 			buf_i32(b, p->partition_index);
@@ -142,5 +117,5 @@ int offset_fetch_response_decode(struct cursor *c, struct arena *a, int16_t vers
 	}
 	if (version >= 2)
 		out->error_code = cursor_i16(c);
-	return finish(c);
+	return kafka_decode_end(c);
 }

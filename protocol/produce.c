@@ -47,13 +47,13 @@ int produce_request_decode(struct cursor *c, struct arena *a, int16_t version,
 	out->topic_data = kafka_alloc_array(c, a, out->topic_data_count, sizeof(*out->topic_data));
 	for (int32_t i = 0; i < out->topic_data_count && cursor_ok(c); i++)
 		get_request_topic(c, a, &out->topic_data[i]);
-	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
+	return kafka_decode_end(c);
 }
 
 void produce_request_encode(struct buf *b, int16_t version, const struct produce_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	kafka_put_string(b, r->transactional_id, false);
@@ -74,7 +74,7 @@ void produce_request_encode(struct buf *b, int16_t version, const struct produce
 void produce_response_encode(struct buf *b, int16_t version, const struct produce_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	kafka_put_array_len(b, r->responses_count, false);
@@ -124,5 +124,5 @@ int produce_response_decode(struct cursor *c, struct arena *a, int16_t version,
 	for (int32_t i = 0; i < out->responses_count && cursor_ok(c); i++)
 		get_response_topic(c, a, version, &out->responses[i]);
 	out->throttle_time_ms = cursor_i32(c);
-	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
+	return kafka_decode_end(c);
 }

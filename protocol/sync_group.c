@@ -14,38 +14,6 @@ static bool version_ok(int16_t version)
 	return version >= SYNC_GROUP_VERSION_MIN && version <= SYNC_GROUP_VERSION_MAX;
 }
 
-/* A null cannot be written where the schema has no null: the buffer turns bad instead of
- * carrying bytes the peer would refuse. */
-static void put_string(struct buf *b, struct kstr s)
-{
-	if (s.len < 0)
-		b->bad = true;
-	else
-		kafka_put_string(b, s, false);
-}
-
-static void put_bytes(struct buf *b, struct kbytes v)
-{
-	if (v.len < 0)
-		b->bad = true;
-	else
-		kafka_put_bytes(b, v, false);
-}
-
-static void put_array_len(struct buf *b, int32_t n)
-{
-	if (n < 0)
-		b->bad = true;
-	else
-		kafka_put_array_len(b, n, false);
-}
-
-/* Every read was in bounds and the body was consumed exactly. */
-static int finish(const struct cursor *c)
-{
-	return cursor_ok(c) && cursor_left(c) == 0 ? 0 : -TAPE_EPROTO;
-}
-
 int sync_group_request_decode(struct cursor *c, struct arena *a, int16_t version,
                               struct sync_group_request *out)
 {
@@ -65,37 +33,37 @@ int sync_group_request_decode(struct cursor *c, struct arena *a, int16_t version
 		as->member_id = kafka_get_string(c, false, false);
 		as->assignment = kafka_get_bytes(c, false, false);
 	}
-	return finish(c);
+	return kafka_decode_end(c);
 }
 
 void sync_group_request_encode(struct buf *b, int16_t version, const struct sync_group_request *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
-	put_string(b, r->group_id);
+	kafka_put_string_nonnull(b, r->group_id, false);
 	buf_i32(b, r->generation_id);
-	put_string(b, r->member_id);
+	kafka_put_string_nonnull(b, r->member_id, false);
 	if (version >= 3)
 		kafka_put_string(b, r->group_instance_id, false);
-	put_array_len(b, r->assignments_count);
+	kafka_put_array_len_nonnull(b, r->assignments_count, false);
 	for (int32_t i = 0; i < r->assignments_count; i++) {
-		put_string(b, r->assignments[i].member_id);
-		put_bytes(b, r->assignments[i].assignment);
+		kafka_put_string_nonnull(b, r->assignments[i].member_id, false);
+		kafka_put_bytes_nonnull(b, r->assignments[i].assignment, false);
 	}
 }
 
 void sync_group_response_encode(struct buf *b, int16_t version, const struct sync_group_response *r)
 {
 	if (!version_ok(version)) {
-		b->bad = true;
+		buf_fail(b);
 		return;
 	}
 	if (version >= 1)
 		buf_i32(b, r->throttle_time_ms);
 	buf_i16(b, r->error_code);
-	put_bytes(b, r->assignment);
+	kafka_put_bytes_nonnull(b, r->assignment, false);
 }
 
 int sync_group_response_decode(struct cursor *c, struct arena *a, int16_t version,
@@ -109,5 +77,5 @@ int sync_group_response_decode(struct cursor *c, struct arena *a, int16_t versio
 		out->throttle_time_ms = cursor_i32(c);
 	out->error_code = cursor_i16(c);
 	out->assignment = kafka_get_bytes(c, false, false);
-	return finish(c);
+	return kafka_decode_end(c);
 }

@@ -6,30 +6,17 @@
  * NAME and paste the rest, so one set of checks serves every message.
  *
  * Truncations are given to the decoder as exact-size heap copies, so ASan reports any read
- * past the end.
+ * past the end. Builds on codec_check.h (kstr_same, check_copy, the limits).
  */
 #ifndef TAPE_TESTS_GROUP_CODEC_CHECK_H
 #define TAPE_TESTS_GROUP_CODEC_CHECK_H
 
-#include "base/arena.h"
-#include "base/buf.h"
-#include "base/cursor.h"
-#include "base/errors.h"
-#include "protocol/codec.h"
+#include "codec_check.h"
 
-#include <criterion/criterion.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define CHECK_ARENA_BYTES (1u << 20)
-#define CHECK_BUF_BYTES (1u << 20)
+#define CHECK_ARENA_BYTES CHECK_ARENA_LIMIT
+#define CHECK_BUF_BYTES CHECK_BUF_LIMIT
 /* What a refused absurd count may have made the decoder allocate. */
 #define CHECK_SMALL_ARENA_BYTES 4096u
-
-static inline bool kstr_same(struct kstr a, struct kstr b)
-{
-	return a.len == b.len && (a.len <= 0 || memcmp(a.p, b.p, (size_t)a.len) == 0);
-}
 
 static inline bool kbytes_same(struct kbytes a, struct kbytes b)
 {
@@ -42,17 +29,6 @@ static inline struct kbytes kbytes_of(const char *s)
 }
 
 #define KBYTES_NULL ((struct kbytes){ NULL, -1 })
-
-/* An exact-size heap copy (at least one byte allocated, so malloc(0) is never asked). */
-static inline uint8_t *check_copy(const void *p, size_t len, size_t extra)
-{
-	uint8_t *q = malloc(len + extra ? len + extra : 1);
-	cr_assert_not_null(q);
-	if (len)
-		memcpy(q, p, len);
-	memset(q + len, 0, extra);
-	return q;
-}
 
 static inline void check_same_bytes(const uint8_t *got, size_t got_len, const uint8_t *want,
                                     size_t want_len, const char *what)
