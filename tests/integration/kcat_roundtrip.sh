@@ -93,6 +93,16 @@ for codec in none gzip snappy lz4 zstd; do
 	roundtrip "$codec" idempotent -X enable.idempotence=true
 done
 
+# One record per batch and request, all at once from a file (-l), so hundreds of Produce
+# requests are in flight on one connection (librdkafka's max.in.flight is 1000000): more than
+# taped queues per connection (64), which once stopped it reading that connection for good.
+kcat_run -P -t rt-many -K: -H h1=one -H 'trace=x y' -X batch.num.messages=1 -X linger.ms=0 \
+	-X acks=1 -l "$WORK/input" 2>"$WORK/p.err" || fail "rt-many: kcat -P exited $?: $(cat "$WORK/p.err")"
+kcat_run -C -t rt-many -o beginning -c $N -q -f '%o %k|%s|%h\n' >"$WORK/out" \
+	2>"$WORK/c.err" || fail "rt-many: kcat -C exited $?: $(cat "$WORK/c.err")"
+diff "$WORK/expected" "$WORK/out" >"$WORK/diff" || fail "rt-many: $(head -5 "$WORK/diff")"
+echo "$TEST: rt-many: $N records, one request each: ok"
+
 grep -q ' WARN \| ERROR ' "$TAPED_LOG" && fail "taped warned: $(grep -m3 ' WARN \| ERROR ' "$TAPED_LOG")"
 stop_taped || fail "taped exited $? after SIGTERM"
 echo "$TEST: ok"
