@@ -26,6 +26,7 @@ bytes=$(($(stat -c %s "$WORK/records") - records))
 start_taped "$WORK/data"
 
 now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'; }
 rate() { # count bytes seconds
 	awk -v n="$1" -v b="$2" -v s="$3" \
 		'BEGIN { printf "%.2f s  %.0f records/s  %.1f MB/s", s, n / s, b / s / 1e6 }'
@@ -44,8 +45,8 @@ one() {
 	t2=$(now)
 	[ "$got" -eq "$records" ] || fail "consumed $got of $records: $(cat "$WORK/c.err")"
 	printf '%-22s produce %s | consume %s\n' "$label" \
-		"$(rate "$records" "$bytes" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")" \
-		"$(rate "$records" "$bytes" "$(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }')")"
+		"$(rate "$records" "$bytes" "$(elapsed "$t0" "$t1")")" \
+		"$(rate "$records" "$bytes" "$(elapsed "$t1" "$t2")")"
 }
 
 echo "kcat-throughput: $records records of 100 bytes ($bytes bytes of values), taped $TAPED_BROKER"

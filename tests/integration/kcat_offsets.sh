@@ -84,7 +84,7 @@ awk -v a="$before_a" -v b="$before_B" -v c="$before_C" -v z="$after_c" '
 	{ run = substr($3, 1, 1); lo = run == "A" ? a : run == "B" ? b : c
 	  hi = run == "A" ? b : run == "B" ? c : z
 	  if ($2 < lo || $2 >= hi) { print "bad timestamp: " $0; exit 1 } }' "$WORK/ts.all" ||
-	fail "CreateTime outside its run's window (A $before_a, B $before_B, C $before_C, end $after_c)"
+	fail "CreateTime outside its run's window (A $before_a B $before_B C $before_C $after_c)"
 c0_ts=$(awk '$3 == "C0" { print $2 }' "$WORK/ts.all")
 
 # at timestamp first-offset: -o s@timestamp reads offsets first..89 of topic ts.
@@ -104,6 +104,6 @@ at "$before_C" 60
 at "$c0_ts" 60
 at $((after_c + 60000)) 90
 
-grep -q ' WARN \| ERROR ' "$TAPED_LOG" && fail "taped warned: $(grep -m3 ' WARN \| ERROR ' "$TAPED_LOG")"
+taped_log_quiet
 stop_taped || fail "taped exited $? after SIGTERM"
 echo "$TEST: ok"

@@ -69,12 +69,14 @@ roundtrip() {
 		c != codec && (c != "none" || $6 >= 16) { print; exit 1 }
 		END { if (!ok) { print "no batch is " codec; exit 1 } }' >"$WORK/bad" ||
 		fail "$topic: batches of $batches not $codec: $(cat "$WORK/bad")"
-	grep '^baseOffset: ' "$WORK/dump" | grep -vq ' isvalid: true$' && fail "$topic: invalid batch"
+	grep '^baseOffset: ' "$WORK/dump" | grep -vq ' isvalid: true$' &&
+		fail "$topic: invalid batch"
 	[ "$(grep -c 'headerKeys: \[h1,trace\]' "$WORK/dump")" -eq $N ] ||
-		fail "$topic: records without both header keys: $(grep -m1 '^| offset' "$WORK/dump")"
+		fail "$topic: a record without both headers: $(grep -m1 '^| offset' "$WORK/dump")"
 	if [ "$label" = idempotent ]; then
-		grep -m1 '^baseOffset: 0 ' "$WORK/dump" | grep -Eq ' baseSequence: 0 .* producerId: [0-9]+ ' ||
-			fail "$topic: first batch not idempotent: $(grep -m1 '^baseOffset: ' "$WORK/dump")"
+		grep -m1 '^baseOffset: 0 ' "$WORK/dump" >"$WORK/first"
+		grep -Eq ' baseSequence: 0 .* producerId: [0-9]+ ' "$WORK/first" ||
+			fail "$topic: first batch not idempotent: $(cat "$WORK/first")"
 		# Sequences follow offsets: baseSequence = baseOffset for one producer from 0.
 		grep '^baseOffset: ' "$WORK/dump" |
 			awk '{ if ($2 != $8) { print; exit 1 } }' >"$WORK/bad" ||
@@ -97,12 +99,13 @@ done
 # requests are in flight on one connection (librdkafka's max.in.flight is 1000000): more than
 # taped queues per connection (64), which once stopped it reading that connection for good.
 kcat_run -P -t rt-many -K: -H h1=one -H 'trace=x y' -X batch.num.messages=1 -X linger.ms=0 \
-	-X acks=1 -l "$WORK/input" 2>"$WORK/p.err" || fail "rt-many: kcat -P exited $?: $(cat "$WORK/p.err")"
+	-X acks=1 -l "$WORK/input" 2>"$WORK/p.err" ||
+	fail "rt-many: kcat -P exited $?: $(cat "$WORK/p.err")"
 kcat_run -C -t rt-many -o beginning -c $N -q -f '%o %k|%s|%h\n' >"$WORK/out" \
 	2>"$WORK/c.err" || fail "rt-many: kcat -C exited $?: $(cat "$WORK/c.err")"
 diff "$WORK/expected" "$WORK/out" >"$WORK/diff" || fail "rt-many: $(head -5 "$WORK/diff")"
 echo "$TEST: rt-many: $N records, one request each: ok"
 
-grep -q ' WARN \| ERROR ' "$TAPED_LOG" && fail "taped warned: $(grep -m3 ' WARN \| ERROR ' "$TAPED_LOG")"
+taped_log_quiet
 stop_taped || fail "taped exited $? after SIGTERM"
 echo "$TEST: ok"

@@ -12,6 +12,7 @@
 #   kill_taped                      SIGKILL and reap (a crash)
 #   wait_port host port [seconds]   until something accepts connections there
 #   require_cmd cmd...              skips loudly when a tool is missing
+#   taped_log_quiet [what]          fails when the last taped's log holds a WARN or an ERROR
 #
 # Only the taped these helpers started is ever signalled, by its PID. Each start logs to a new
 # file (taped-1.log, taped-2.log, ...) so a test can read what one run said.
@@ -106,6 +107,12 @@ kill_taped() {
 	kill -KILL "$TAPED_PID"
 	wait "$TAPED_PID" 2>/dev/null
 	TAPED_PID=""
+}
+
+taped_log_quiet() { # [what]
+	local bad
+	bad=$(grep -E -m3 ' (WARN|ERROR) ' "$TAPED_LOG") && fail "${1:-taped} warned: $bad"
+	return 0
 }
 
 wait_port() { # host port [seconds]
