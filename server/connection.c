@@ -146,6 +146,11 @@ static void send_done(struct io_op *op, int32_t res, uint32_t flags)
 		pop_head(c);
 		if (c->closing)
 			return;
+		/* The queue has room again: frames held back by backpressure go on. */
+		parse_frames(c);
+		arm_recv(c);
+		if (c->closing)
+			return;
 	}
 	send_next(c);
 }

@@ -14,6 +14,7 @@ const struct api_support api_support_table[] = {
 	{ API_FETCH, 4, 11, 4, handle_fetch },
 	{ API_LIST_OFFSETS, 1, 3, 1, handle_list_offsets },
 	{ API_METADATA, 0, 7, 0, handle_metadata },
+	{ API_FIND_COORDINATOR, 0, 2, 0, handle_find_coordinator },
 	{ API_API_VERSIONS, 0, 3, 0, handle_api_versions },
 	{ API_CREATE_TOPICS, 0, 4, 0, handle_create_topics },
 	{ API_DELETE_TOPICS, 0, 3, 0, handle_delete_topics },

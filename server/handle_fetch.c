@@ -137,12 +137,13 @@ static void encode_answer(struct fetch_state *st)
 	}
 	for (size_t i = 0; i < st->parts_count; i++) {
 		struct fetch_part *fp = &st->parts[i];
-		if (!fp->reading || fp->out->records.len <= 0)
-			continue;
-		ASSERT(h < holes_count);
+		/* Every partition's records are external, so each has a hole, empty ones too. */
+		ASSERT(!fp->out->records.p && fp->out->records.len >= 0 && h < holes_count);
 		memcpy(dst, body.p + from, holes[h] - from);
 		dst += holes[h] - from;
 		from = holes[h++];
+		if (!fp->reading || fp->out->records.len <= 0)
+			continue;
 		for (unsigned k = 0; k < fp->rd.ranges_count; k++) {
 			struct log_range *range = &fp->rd.ranges[k];
 			struct fetch_copy *c = &ops[copies++];

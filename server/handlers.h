@@ -27,6 +27,7 @@ void handle_produce(struct server *srv, struct request *req);
 void handle_fetch(struct server *srv, struct request *req);
 void handle_list_offsets(struct server *srv, struct request *req);
 void handle_init_producer_id(struct server *srv, struct request *req);
+void handle_find_coordinator(struct server *srv, struct request *req);
 void handle_create_topics(struct server *srv, struct request *req);
 void handle_delete_topics(struct server *srv, struct request *req);
 void handle_describe_configs(struct server *srv, struct request *req);
