@@ -62,6 +62,8 @@ struct fetch_state {
 	bool answered;
 	struct io_timer timer;
 	bool timer_armed;
+	struct io_op wake_op; /* the deferred look after a wake */
+	bool wake_scheduled;
 	unsigned copies_pending;
 };
 
@@ -177,20 +179,43 @@ static void encode_answer(struct fetch_state *st)
 static void answer(struct fetch_state *st)
 {
 	st->answered = true;
+	stop_waiting(st);
 	if (st->timer_armed) {
 		reactor_timer_cancel(st->srv->reactor, &st->timer);
 		return; /* expired() answers when the cancellation completes */
 	}
+	if (st->wake_scheduled)
+		return; /* rewake() answers: it refers to st */
 	encode_answer(st);
+}
+
+/* The deferred step after a wake: look again. */
+static void rewake(struct io_op *op, int32_t res, uint32_t flags)
+{
+	(void)res;
+	(void)flags;
+	struct fetch_state *st = container_of(op, struct fetch_state, wake_op);
+	st->wake_scheduled = false;
+	if (st->answered) {
+		if (!st->timer_armed)
+			encode_answer(st);
+		return;
+	}
+	if (!st->waiting)
+		return;
+	stop_waiting(st);
+	evaluate(st);
 }
 
 static void wake(struct waiter *w, bool gone)
 {
-	(void)gone;
+	(void)gone; /* a partition that went away answers as unknown when read again */
 	struct fetch_part *fp = container_of(w, struct fetch_part, w);
 	struct fetch_state *st = fp->st;
-	stop_waiting(st);
-	evaluate(st);
+	if (st->wake_scheduled)
+		return;
+	st->wake_scheduled = true;
+	reactor_defer(st->srv->reactor, &st->wake_op, rewake, 0);
 }
 
 static void expired(struct io_op *op, int32_t res, uint32_t flags)
@@ -200,7 +225,8 @@ static void expired(struct io_op *op, int32_t res, uint32_t flags)
 	struct fetch_state *st = container_of(op, struct fetch_state, timer.op);
 	st->timer_armed = false;
 	if (st->answered) {
-		encode_answer(st);
+		if (!st->wake_scheduled)
+			encode_answer(st);
 		return;
 	}
 	st->expired = true;

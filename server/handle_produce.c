@@ -33,6 +33,8 @@ struct produce_part {
 	struct partition *part;
 	struct pslot *slot;
 	bool appending;
+	bool waiting; /* linked in the purgatory, or unlinked by a deletion and not settled */
+	bool gone;
 };
 
 struct produce_state {
@@ -46,6 +48,9 @@ struct produce_state {
 	bool timer_armed;
 	bool timed_out;
 	bool failed_any;
+	struct io_op wake_op; /* settle(), deferred after wakes */
+	bool wake_scheduled;
+	size_t parts_count;
 };
 
 static void answer(struct produce_state *st)
@@ -64,7 +69,8 @@ static void answer(struct produce_state *st)
 
 static void maybe_answer(struct produce_state *st)
 {
-	if (st->pending || st->appending)
+	/* A settle() still scheduled refers to st: answer from there. */
+	if (st->pending || st->appending || st->wake_scheduled)
 		return;
 	if (st->timer_armed) {
 		/* The timer's completion answers, so nothing runs after the request is gone. */
@@ -77,6 +83,7 @@ static void maybe_answer(struct produce_state *st)
 static void part_done(struct produce_part *pp, int16_t code)
 {
 	purgatory_remove(&pp->w);
+	pp->waiting = false;
 	pp->out->error_code = code;
 	if (code != KAFKA_NONE) {
 		pp->out->base_offset = -1;
@@ -93,20 +100,40 @@ static bool durable(const struct produce_part *pp)
 	return partition_high_watermark(pp->part) > pp->a.last_offset;
 }
 
+/* The deferred step after wakes: settle every part still waiting. */
+static void settle(struct io_op *op, int32_t res, uint32_t flags)
+{
+	(void)res;
+	(void)flags;
+	struct produce_state *st = container_of(op, struct produce_state, wake_op);
+	st->wake_scheduled = false;
+	struct produce_part *parts = st->req->state;
+	for (size_t i = 0; i < st->parts_count; i++) {
+		struct produce_part *pp = &parts[i];
+		if (!pp->waiting)
+			continue;
+		if (pp->gone) {
+			pp->part = NULL;
+			part_done(pp, KAFKA_NOT_LEADER_OR_FOLLOWER);
+		} else if (partition_failed(pp->part)) {
+			part_done(pp, KAFKA_KAFKA_STORAGE_ERROR);
+		} else if (durable(pp)) {
+			part_done(pp, KAFKA_NONE);
+		}
+	}
+	maybe_answer(st);
+}
+
 static void wake(struct waiter *w, bool gone)
 {
 	struct produce_part *pp = container_of(w, struct produce_part, w);
-	if (gone) {
-		pp->part = NULL;
-		part_done(pp, KAFKA_NOT_LEADER_OR_FOLLOWER);
-	} else if (partition_failed(pp->part)) {
-		part_done(pp, KAFKA_KAFKA_STORAGE_ERROR);
-	} else if (durable(pp)) {
-		part_done(pp, KAFKA_NONE);
-	} else {
+	struct produce_state *st = pp->st;
+	if (gone)
+		pp->gone = true;
+	if (st->wake_scheduled)
 		return;
-	}
-	maybe_answer(pp->st);
+	st->wake_scheduled = true;
+	reactor_defer(st->srv->reactor, &st->wake_op, settle, 0);
 }
 
 static void appended(struct partition_append *a, int err)
@@ -124,8 +151,10 @@ static void appended(struct partition_append *a, int err)
 			part_done(pp, KAFKA_NONE);
 		else if (st->timed_out)
 			part_done(pp, KAFKA_REQUEST_TIMED_OUT);
-		else
+		else {
+			pp->waiting = true;
 			purgatory_add(pp->slot, &pp->w);
+		}
 	}
 	maybe_answer(st);
 }
@@ -144,10 +173,9 @@ static void timed_out(struct io_op *op, int32_t res, uint32_t flags)
 	for (int32_t t = 0; t < st->r.topic_data_count; t++)
 		n += (size_t)st->r.topic_data[t].partition_data_count;
 	for (size_t i = 0; i < n; i++)
-		if (parts[i].w.slot)
+		if (parts[i].waiting)
 			part_done(&parts[i], KAFKA_REQUEST_TIMED_OUT);
-	if (!st->pending && !st->appending)
-		answer(st);
+	maybe_answer(st);
 }
 
 /* Refusals made before appending: what Kafka checks at the request level. */
@@ -195,6 +223,7 @@ void handle_produce(struct server *srv, struct request *req)
 		return;
 	}
 	req->state = parts;
+	st->parts_count = n;
 	st->pending = (unsigned)n;
 	size_t k = 0;
 	for (int32_t t = 0; t < st->r.topic_data_count; t++) {

@@ -32,16 +32,16 @@ void purgatory_remove(struct waiter *w)
 
 void purgatory_wake(struct pslot *slot, bool gone)
 {
-	/* A wake may unlink itself and others of the same request: restart from the head after
-	 * each one that left, and stop when a full pass changes nothing. */
 	struct waiter *w = slot->waiters;
+	if (gone)
+		slot->waiters = NULL;
 	while (w) {
 		struct waiter *next = w->next;
-		w->wake(w, gone);
-		if (w->slot != slot) {
-			w = slot->waiters;
-			continue;
+		if (gone) {
+			w->slot = NULL;
+			w->next = w->prev = NULL;
 		}
+		w->wake(w, gone);
 		w = next;
 	}
 }
