@@ -85,8 +85,10 @@ int main(int argc, char **argv)
 	struct config cfg;
 	config_init(&cfg);
 	int rc = configure(&cfg, argc, argv);
-	if (rc)
+	if (rc) {
+		config_free(&cfg);
 		return rc;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -98,12 +100,15 @@ int main(int argc, char **argv)
 	rc = reactor_create(&r);
 	if (rc < 0 || sig.fd < 0) {
 		fprintf(stderr, "taped: cannot start the reactor: %s\n", tape_strerror(rc));
+		config_free(&cfg);
 		return 1;
 	}
 	struct server srv;
 	rc = server_start(&srv, r, &cfg);
 	if (rc < 0) {
 		fprintf(stderr, "taped: cannot start: %s\n", tape_strerror(rc));
+		reactor_destroy(r);
+		config_free(&cfg);
 		return 1;
 	}
 	printf("taped: listening on %s:%u (advertised %s:%d), data in %s\n",
