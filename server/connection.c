@@ -146,6 +146,12 @@ static void send_done(struct io_op *op, int32_t res, uint32_t flags)
 		pop_head(c);
 		if (c->closing)
 			return;
+		/* The queue has room again: frames already received first, then the socket (it
+		 * was not read while CONN_REQUESTS_MAX requests waited). */
+		parse_frames(c);
+		arm_recv(c);
+		if (c->closing)
+			return;
 	}
 	send_next(c);
 }
