@@ -18,4 +18,5 @@ ulimit -Sn "$(ulimit -Hn)" # the client raises its own
 timeout 120 python3 "$(dirname "$0")/bad_input.py" emfile --port "$TAPED_PORT" \
 	--pid "$TAPED_PID" || fail "see above; taped's log: $(tail -5 "$TAPED_DIR/stderr")"
 kill -0 "$TAPED_PID" 2>/dev/null || fail "taped died"
+stop_taped || fail "taped did not stop cleanly"
 echo "$TEST_NAME: ok"

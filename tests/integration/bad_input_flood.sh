@@ -17,4 +17,5 @@ timeout 300 python3 "$(dirname "$0")/bad_input.py" flood --port "$TAPED_PORT" \
 	--pid "$TAPED_PID" --connections 3000 --max-connections 1000 ||
 	fail "see above; taped's log: $(tail -5 "$TAPED_DIR/stderr")"
 kill -0 "$TAPED_PID" 2>/dev/null || fail "taped died"
+stop_taped || fail "taped did not stop cleanly"
 echo "$TEST_NAME: ok"

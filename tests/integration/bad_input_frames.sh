@@ -16,4 +16,5 @@ timeout 300 python3 "$(dirname "$0")/bad_input.py" frames --port "$TAPED_PORT" \
 	--pid "$TAPED_PID" --idle-ms 1000 --request-max 104857600 ||
 	fail "see above; taped's log: $(tail -5 "$TAPED_DIR/stderr")"
 kill -0 "$TAPED_PID" 2>/dev/null || fail "taped died"
+stop_taped || fail "taped did not stop cleanly"
 echo "$TEST_NAME: ok"

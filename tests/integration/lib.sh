@@ -6,7 +6,8 @@
 #                                           $TAPED_DIR/data, its output $TAPED_DIR/std{out,err})
 #                                           and installs an EXIT trap that runs stop_taped
 #   stop_taped                              SIGTERM to TAPED_PID only (SIGKILL after 10 s),
-#                                           then removes TAPED_DIR
+#                                           then removes TAPED_DIR; returns taped's exit
+#                                           status (nonzero also for a sanitizer report)
 #   wait_port HOST PORT [SECONDS]           until something accepts on HOST:PORT
 #   fail MESSAGE...                         prints "$TEST_NAME: FAIL: ..." and exits 1
 #   skip MESSAGE...                         prints "$TEST_NAME: SKIPPED: ..." and exits 77
@@ -54,6 +55,7 @@ start_taped() {
 }
 
 stop_taped() {
+	local status=0
 	if [ -n "${TAPED_PID:-}" ] && kill -0 "$TAPED_PID" 2>/dev/null; then
 		kill -TERM "$TAPED_PID"
 		local i
@@ -66,8 +68,14 @@ stop_taped() {
 			kill -KILL "$TAPED_PID"
 		fi
 		wait "$TAPED_PID" 2>/dev/null
+		status=$?
+		if [ $status -ne 0 ] && [ -n "${TAPED_DIR:-}" ]; then
+			echo "$TEST_NAME: taped exited with status $status; its last words:" >&2
+			tail -30 "$TAPED_DIR/stderr" >&2
+		fi
 	fi
 	TAPED_PID=
 	[ -n "${TAPED_DIR:-}" ] && rm -rf "$TAPED_DIR"
 	TAPED_DIR=
+	return $status
 }
