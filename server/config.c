@@ -158,7 +158,8 @@ static const struct {
 	{ "log.dir", CFG_LOG_DIRS },
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+                                                      ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
