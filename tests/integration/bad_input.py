@@ -631,6 +631,7 @@ def many_connections(broker, n, cap):
     if soft < need:
         check(hard >= need, "ulimit -n hard limit %d < %d" % (hard, need))
         resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+    time.sleep(0.5)  # the broker finishes closing the connections of earlier checks
     socks = []
     t0 = time.monotonic()
     try:
