@@ -181,7 +181,7 @@ def produce_records(body, version):
 
 def fetch_records(body, version):
     try:
-        return [rec for _, rec in ((k, v[2]) for k, v in rk.parse_fetch(body, version).items())]
+        return [records for _, _, records in rk.parse_fetch(body, version).values()]
     except ValueError:
         return []
 

@@ -234,7 +234,6 @@ def api_versions_bad_body(broker, body, what):
 
 
 def frames_cases(idle_s, request_max):
-    big = rk.frame  # noqa: F841 (kept for symmetry below)
     meta = rk.API_METADATA
     prod = rk.API_PRODUCE
     good_batch = rk.record_batch([b"x"])

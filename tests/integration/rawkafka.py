@@ -9,7 +9,6 @@ and the decoders for their responses. Layouts: /work/shared/reference/kafka-prot
 """
 
 import errno
-import os
 import select
 import socket
 import struct
@@ -609,7 +608,3 @@ def tcp_recv_queue(local_port, remote_port):
             if lp == local_port and rp == remote_port:
                 return int(fields[4].split(":")[1], 16)
     return None
-
-
-def open_fds():
-    return len(os.listdir("/proc/self/fd"))
