@@ -8,7 +8,7 @@ consume from several positions, offsets by time), and kafkajs when tests/integra
 node_modules; then writes each distinct request and response body, in the input format of its
 fuzz target, to tests/fuzz/corpus/<target>/. Stdlib only.
 
-Usage: tests/fuzz/capture_seeds.py BUILD_DIR [--out tests/fuzz/corpus] [--keep DIR]
+Usage: tests/fuzz/capture_seeds.py BUILD_DIR [--out DIR]   (default: tests/fuzz/corpus)
 """
 
 import argparse
