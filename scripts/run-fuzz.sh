@@ -12,8 +12,9 @@ for t in "$@"; do
 	work=tests/fuzz/corpus-run/$t
 	mkdir -p "$work" "$seeds"
 	echo "== fuzz $t for ${seconds}s"
+	# Crash inputs go beside the scratch corpus (not committed), not into the working tree.
 	"$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 \
-		-print_final_stats=1 "$work" "$seeds" 2>"$work.log" || {
+		-artifact_prefix="$work-" -print_final_stats=1 "$work" "$seeds" 2>"$work.log" || {
 		echo "fuzz: $t FAILED; see $work.log" >&2
 		tail -40 "$work.log" >&2
 		status=1
