@@ -116,6 +116,8 @@ int leader_epoch_decode(struct leader_epoch_cache *c, const uint8_t *buf, size_t
 	for (uint32_t i = 0; i < count; i++) {
 		int32_t epoch = cursor_i32(&cur);
 		int64_t start = cursor_i64(&cur);
+		/* Strictly increasing, as assign leaves them: an epoch that starts where the one
+		 * before it starts would replace it, and the file would not encode back. */
 		if (epoch < 0 || start < 0 ||
 		    (c->count && (epoch <= leader_epoch_latest(c) ||
 		                  start <= c->entries[c->count - 1].start_offset))) {

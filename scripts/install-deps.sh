@@ -9,7 +9,7 @@ packages=(
 	zlib1g-dev libsnappy-dev liblz4-dev                     # gzip, snappy, lz4 batches
 	clang libclang-rt-14-dev clang-format                   # fuzzing, sanitizers, format check
 	fio                                                     # make bench: the disk's own limit
-	kcat                                                    # integration tests: librdkafka's client
+	kcat python3                                             # integration tests: kcat, raw frames
 )
 
 missing=()

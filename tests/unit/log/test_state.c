@@ -42,6 +42,9 @@ Test(leader_epoch, assign_end_offsets_truncate_and_round_trip)
 	cr_assert_eq(leader_epoch_decode(&d, buf, len - 1), -TAPE_ECORRUPT);
 	buf[4 + 12 + 3] = 1; /* second epoch (5) becomes 1: not increasing */
 	cr_assert_eq(leader_epoch_decode(&d, buf, len), -TAPE_ECORRUPT);
+	buf[4 + 12 + 3] = 5;
+	memcpy(buf + 4 + 12 + 4, buf + 4 + 4, 8); /* second start offset = the first one */
+	cr_assert_eq(leader_epoch_decode(&d, buf, len), -TAPE_ECORRUPT);
 	free(buf);
 	leader_epoch_truncate_end(&c, 20);
 	cr_assert_eq(leader_epoch_latest(&c), 5);
