@@ -143,6 +143,14 @@
 /* Kafka's limit on a topic name (it becomes a directory name with "-<partition>"). */
 #define TOPIC_NAME_BYTES_MAX 249
 
+/* ---- consumer groups --------------------------------------------------------------------- */
+
+/* Groups one coordinator keeps (with members, or only committed offsets). */
+#define GROUPS_MAX 100000
+/* Members of one group; past it a joiner gets GROUP_MAX_SIZE_REACHED (Kafka's
+ * group.max.size default is unbounded; 10 000 bounds one JoinGroup answer to the leader). */
+#define GROUP_MEMBERS_MAX 10000
+
 /* ---- relations --------------------------------------------------------------------------- */
 
 _Static_assert(SEGMENT_BYTES_MAX < (1ull << 31), "index positions are 32-bit signed in Kafka");
