@@ -35,6 +35,12 @@ static const struct api_support *find(int16_t key)
 void dispatch(struct request *req)
 {
 	struct server *srv = req->conn->srv;
+	if (srv->stopping) {
+		/* Requests read before the stop but parsed after it: the client retries elsewhere
+		 * or after the restart. */
+		request_fail(req, "the broker is stopping");
+		return;
+	}
 	cursor_init(&req->body, req->frame, req->frame_len);
 	if (request_header_decode(&req->body, &req->hdr) < 0) {
 		request_fail(req, "malformed request header");

@@ -11,10 +11,12 @@
 #include "base/clock.h"
 #include "base/diag.h"
 #include "base/errors.h"
+#include "consumer-groups/group.h"
 #include "log/compaction.h"
 #include "server/broker.h"
 #include "server/purgatory.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -80,6 +82,21 @@ static void housekeeping(struct io_op *op, int32_t res, uint32_t flags)
 	                        1000000u);
 }
 
+/* The group coordinator's deadlines (sessions, rebalances), looked at every 100 ms. */
+#define GROUP_TICK_MS 100
+
+static void group_tick_fired(struct io_op *op, int32_t res, uint32_t flags)
+{
+	(void)res;
+	(void)flags;
+	struct server *srv = container_of(op, struct server, group_timer.op);
+	if (srv->stopping)
+		return;
+	group_tick(srv->groups, clock_mono_ms());
+	reactor_timer_start(srv->reactor, &srv->group_timer, group_tick_fired,
+	                    GROUP_TICK_MS * 1000000u);
+}
+
 int server_start(struct server *srv, struct reactor *r, struct config *cfg)
 {
 	memset(srv, 0, sizeof(*srv));
@@ -88,9 +105,22 @@ int server_start(struct server *srv, struct reactor *r, struct config *cfg)
 	srv->frame_bytes_max = (uint32_t)config_int(cfg, CFG_SOCKET_REQUEST_MAX_BYTES);
 	srv->idle_ms = config_int(cfg, CFG_CONNECTIONS_MAX_IDLE_MS);
 	srv->conns_max = (unsigned)config_int(cfg, CFG_MAX_CONNECTIONS);
+	struct group_config gcfg = {
+		.min_session_timeout_ms =
+		    (int32_t)config_int(cfg, CFG_GROUP_MIN_SESSION_TIMEOUT_MS),
+		.max_session_timeout_ms =
+		    (int32_t)config_int(cfg, CFG_GROUP_MAX_SESSION_TIMEOUT_MS),
+		.initial_rebalance_delay_ms =
+		    (int32_t)config_int(cfg, CFG_GROUP_INITIAL_REBALANCE_DELAY_MS),
+		.seed = (uint64_t)clock_wall_ms() ^ (uint64_t)clock_mono_ns(),
+	};
+	if (group_coordinator_create(&gcfg, &srv->groups) < 0)
+		return -ENOMEM;
 	int rc = broker_open(&srv->broker, r, cfg, progress, gone);
-	if (rc < 0)
+	if (rc < 0) {
+		group_coordinator_free(srv->groups);
 		return rc;
+	}
 	const char *listeners = config_str(cfg, CFG_LISTENERS);
 	rc = listeners_open(srv, listeners);
 	if (rc < 0) {
@@ -109,6 +139,7 @@ int server_start(struct server *srv, struct reactor *r, struct config *cfg)
 	srv->advertised_port = port ? port : srv->port;
 	if (!srv->advertised_host[0])
 		snprintf(srv->advertised_host, sizeof(srv->advertised_host), "localhost");
+	reactor_timer_start(r, &srv->group_timer, group_tick_fired, GROUP_TICK_MS * 1000000u);
 	reactor_timer_start(r, &srv->housekeeping, housekeeping,
 	                    (uint64_t)config_int(cfg, CFG_RETENTION_CHECK_INTERVAL_MS) * 1000000u);
 	return 0;
@@ -135,6 +166,10 @@ void server_stop(struct server *srv)
 	srv->stopping = true;
 	listeners_close(srv);
 	reactor_timer_cancel(srv->reactor, &srv->housekeeping);
+	reactor_timer_cancel(srv->reactor, &srv->group_timer);
+	/* Parked JoinGroup and SyncGroup requests answer now (COORDINATOR_NOT_AVAILABLE). */
+	group_coordinator_free(srv->groups);
+	srv->groups = NULL;
 	/* Long polls answer now with what they have. */
 	each_partition(srv, wake_all);
 	int64_t deadline = clock_mono_ms() + 10000;

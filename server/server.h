@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 
 struct broker;
+struct group_coordinator;
 struct conn;
 struct server;
 
@@ -93,6 +94,8 @@ struct server {
 	struct reactor *reactor;
 	struct config *cfg;
 	struct broker *broker;
+	struct group_coordinator *groups;
+	struct io_timer group_timer; /* the coordinator's deadlines */
 	struct listener listeners[LISTENERS_MAX];
 	unsigned listeners_count;
 	struct conn *conns;
