@@ -52,6 +52,9 @@ bool fault_apply(struct reactor *r, struct io_op *op, uint32_t *len)
 	else
 		return false;
 	uint64_t count = ++r->fault_counts[on];
+	/* Every fault due on this op is spent by it, even when an earlier slot's result wins:
+	 * a one-shot fault left armed past its nth would never fire and hold its slot forever. */
+	struct io_fault *hit = NULL;
 	for (int i = 0; i < FAULT_SLOTS; i++) {
 		struct io_fault *f = &r->faults[i];
 		if (!f->armed || f->on != on)
@@ -59,21 +62,24 @@ bool fault_apply(struct reactor *r, struct io_op *op, uint32_t *len)
 		uint64_t nth = count - f->base;
 		if (nth < f->nth || (nth > f->nth && !f->sticky))
 			continue;
+		if (!hit)
+			hit = f;
 		if (!f->sticky)
 			f->armed = false;
-		if (f->res == IO_FAULT_SHORT) {
-			if (len && *len > 1) {
-				*len /= 2;
-				return false;
-			}
-			/* Nothing to shorten: a zero-byte write, as a full disk would give. */
-			op->injected = true;
-			op->injected_res = 0;
-			return true;
+	}
+	if (!hit)
+		return false;
+	if (hit->res == IO_FAULT_SHORT) {
+		if (len && *len > 1) {
+			*len /= 2;
+			return false;
 		}
+		/* Nothing to shorten: a zero-byte write, as a full disk would give. */
 		op->injected = true;
-		op->injected_res = f->res;
+		op->injected_res = 0;
 		return true;
 	}
-	return false;
+	op->injected = true;
+	op->injected_res = hit->res;
+	return true;
 }

@@ -20,13 +20,19 @@ int reactor_create(struct reactor **out)
 	struct reactor *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	/* SINGLE_ISSUER binds the ring to one thread: the creator, unless the ring starts
+	 * disabled, in which case the thread that enables it. The reactor belongs to the thread
+	 * that runs it, which need not be the one creating it, so it starts disabled and the
+	 * first submission enables it (ring_enable). */
 	struct io_uring_params p;
 	memset(&p, 0, sizeof(p));
-	p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
+	p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER |
+	          IORING_SETUP_R_DISABLED;
 	int rc = io_uring_queue_init_params(REACTOR_SQ_ENTRIES, &r->ring, &p);
 	if (rc == -EINVAL) {
 		memset(&p, 0, sizeof(p));
 		rc = io_uring_queue_init_params(REACTOR_SQ_ENTRIES, &r->ring, &p);
+		r->ring_enabled = true;
 	}
 	if (rc < 0) {
 		free(r);
@@ -51,12 +57,27 @@ void reactor_destroy(struct reactor *r)
 	free(r);
 }
 
+/* Enables the ring on the thread that submits first, which becomes its only issuer. */
+static int ring_enable(struct reactor *r)
+{
+	if (r->ring_enabled)
+		return 0;
+	/* io_uring_enable_rings() is missing from liburing 2.3's shared library. */
+	int rc = io_uring_register(r->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+	if (rc < 0)
+		return rc;
+	r->ring_enabled = true;
+	return 0;
+}
+
 struct io_uring_sqe *reactor_sqe(struct reactor *r)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
 	while (!sqe) {
 		/* The queue is full: hand what is there to the kernel and take a fresh entry. */
-		int rc = io_uring_submit(&r->ring);
+		int rc = ring_enable(r);
+		ASSERT(rc == 0);
+		rc = io_uring_submit(&r->ring);
 		ASSERT(rc >= 0 || rc == -EBUSY || rc == -EAGAIN || rc == -EINTR);
 		r->unsubmitted = 0;
 		sqe = io_uring_get_sqe(&r->ring);
@@ -257,6 +278,9 @@ void reactor_add_hook(struct reactor *r, struct reactor_hook *hook)
 
 void reactor_remove_hook(struct reactor *r, struct reactor_hook *hook)
 {
+	/* A hook may remove another from inside its call; the turn must not call it after. */
+	if (r->hook_next == hook)
+		r->hook_next = hook->next;
 	for (struct reactor_hook **h = &r->hooks; *h; h = &(*h)->next)
 		if (*h == hook) {
 			*h = hook->next;
@@ -282,29 +306,28 @@ static void complete(struct reactor *r, struct io_op *op, int32_t res, uint32_t 
 
 static int reap(struct reactor *r)
 {
-	struct io_uring_cqe *cqe;
-	unsigned head, seen = 0;
 	int handled = 0;
-	io_uring_for_each_cqe(&r->ring, head, cqe)
-	{
-		seen++;
+	/* Each CQE is consumed before its callback runs and the head is read afresh for the next:
+	 * a callback may submit (the kernel adds CQEs meanwhile) or run the reactor itself (a
+	 * nested reap consumes CQEs), and neither can deliver a completion twice. The bound keeps
+	 * a turn finite when callbacks keep starting work that completes at once. */
+	for (unsigned n = 0; n < r->ring.cq.ring_entries; n++) {
+		struct io_uring_cqe *cqe;
+		if (io_uring_peek_cqe(&r->ring, &cqe) != 0)
+			break;
 		struct io_op *op = io_uring_cqe_get_data(cqe);
+		int32_t res = cqe->res;
+		uint32_t flags = cqe->flags;
+		io_uring_cqe_seen(&r->ring, cqe);
 		if (!op)
 			continue;
 		if (op == &r->helpers.event_op) {
 			r->helpers.event_armed = false;
 			continue;
 		}
-		int32_t res = cqe->res;
-		uint32_t flags = cqe->flags;
-		/* Advance before calling back: the callback may submit and wait. */
-		io_uring_cq_advance(&r->ring, seen);
-		seen = 0;
 		complete(r, op, res, flags);
 		handled++;
 	}
-	if (seen)
-		io_uring_cq_advance(&r->ring, seen);
 	return handled;
 }
 
@@ -329,13 +352,16 @@ int reactor_run_once(struct reactor *r, int64_t timeout_ns)
 	int handled = reap(r);
 	handled += helpers_reap(r);
 	handled += run_deferred(r);
-	for (struct reactor_hook *h = r->hooks, *next; h; h = next) {
-		next = h->next;
+	for (struct reactor_hook *h = r->hooks; h; h = r->hook_next) {
+		r->hook_next = h->next;
 		h->fn(h);
 	}
+	r->hook_next = NULL;
 	helpers_arm(r);
 	bool wait = timeout_ns != 0 && handled == 0 && r->deferred_count == 0;
-	int rc;
+	int rc = ring_enable(r);
+	if (rc < 0)
+		return rc;
 	if (!wait) {
 		rc = io_uring_submit(&r->ring);
 	} else if (timeout_ns < 0) {
@@ -358,27 +384,22 @@ int reactor_run_once(struct reactor *r, int64_t timeout_ns)
 
 int reactor_run_until(struct reactor *r, const bool *done)
 {
-	while (!*done && reactor_inflight(r) > 0) {
-		int rc = reactor_run_once(r, -1);
+	/* Stops only after a turn that handled nothing and left nothing in flight: a completion
+	 * reaped at the end of a turn has not been seen by the hooks yet, and they may submit
+	 * more because of it (a group commit). */
+	while (!*done) {
+		bool idle = reactor_inflight(r) == 0;
+		int rc = reactor_run_once(r, idle ? 0 : -1);
 		if (rc < 0)
 			return rc;
+		if (idle && rc == 0 && reactor_inflight(r) == 0)
+			return 0;
 	}
 	return 0;
 }
 
 int reactor_drain(struct reactor *r)
 {
-	/* One more turn after the last completion: its hooks may submit more (a group commit). */
-	for (;;) {
-		while (reactor_inflight(r) > 0) {
-			int rc = reactor_run_once(r, -1);
-			if (rc < 0)
-				return rc;
-		}
-		int rc = reactor_run_once(r, 0);
-		if (rc < 0)
-			return rc;
-		if (reactor_inflight(r) == 0)
-			return 0;
-	}
+	static const bool never = false;
+	return reactor_run_until(r, &never);
 }

@@ -16,8 +16,10 @@
  *      been submitted, so one fdatasync per dirty partition covers them all);
  *   4. submit everything queued and wait for at least one completion.
  *
- * Threading: a reactor belongs to the thread that runs it. Only reactor_offload()'s helper
- * threads run elsewhere, and they touch nothing but their job.
+ * Threading: a reactor belongs to the thread that runs it: the first thread to call
+ * reactor_run_once (or to overflow the submission queue), which may differ from the one that
+ * called reactor_create. Only reactor_offload()'s helper threads run elsewhere, and they touch
+ * nothing but their job.
  *
  * Fault injection (io/fault.h) sits between the calls below and the ring.
  */
@@ -78,7 +80,9 @@ struct io_job {
 	struct io_job *next;
 };
 
-/* Called at step 3 of every turn. */
+/* Called at step 3 of every turn. A hook may submit and defer, but must not run the reactor
+ * (reactor_run_once, _until, _drain): the nested turn would call the hooks again. Done
+ * callbacks, deferred calls and job done() functions may run it, to wait synchronously. */
 struct reactor_hook {
 	void (*fn)(struct reactor_hook *hook);
 	struct reactor_hook *next;
@@ -93,15 +97,18 @@ void reactor_destroy(struct reactor *r);
 /* One turn. timeout_ns < 0 waits for a completion without limit; 0 does not wait. Returns the
  * number of completions handled, or -errno if waiting failed. */
 int reactor_run_once(struct reactor *r, int64_t timeout_ns);
-/* Turns until nothing is in flight: no ops, no jobs, no deferred calls. For tests, tools and
- * shutdown. Returns 0 or -errno. */
+/* Turns until nothing is in flight (no ops, no jobs, no deferred calls) and a last turn's
+ * hooks submitted nothing more. For tests, tools and shutdown. Returns 0 or -errno. */
 int reactor_drain(struct reactor *r);
-/* Turns until *done becomes true or nothing is left in flight. */
+/* Turns until *done becomes true, or until nothing is left in flight as for reactor_drain.
+ * Returns 0 or -errno; the caller looks at *done. */
 int reactor_run_until(struct reactor *r, const bool *done);
 
 /* Operations in flight (submitted or queued, not yet completed), jobs and deferred calls. */
 uint64_t reactor_inflight(const struct reactor *r);
 
+/* Hooks run newest first. A hook may add or remove hooks from inside its call, itself
+ * included: an added hook first runs in the next turn, a removed one is not called again. */
 void reactor_add_hook(struct reactor *r, struct reactor_hook *hook);
 void reactor_remove_hook(struct reactor *r, struct reactor_hook *hook);
 

@@ -38,11 +38,13 @@ struct helper_pool {
 
 struct reactor {
 	struct io_uring ring;
+	bool ring_enabled;    /* created disabled; the first thread to submit enables and owns it */
 	uint64_t inflight;    /* submitted ops not yet completed */
 	uint64_t unsubmitted; /* SQEs prepared since the last submit */
 	struct io_op *deferred_head, *deferred_tail;
 	uint64_t deferred_count;
 	struct reactor_hook *hooks;
+	struct reactor_hook *hook_next; /* the next hook of the running turn; removal updates it */
 	struct io_fault faults[FAULT_SLOTS];
 	uint64_t fault_counts[2];
 	struct helper_pool helpers;

@@ -272,6 +272,7 @@ void partition_fail(struct partition *p, int err)
 	if (p->failed)
 		return;
 	p->failed = err < 0 ? err : -EIO;
+	p->failed_offset = p->written_end;
 	diag_error("partition %s failed: %s; refusing appends until it is reopened from disk",
 	           p->dir, tape_strerror(err));
 	complete_pending(p, -TAPE_EFAILED);
@@ -696,8 +697,8 @@ static void drain_completed(struct partition *p)
 		struct segment *seg = a->seg;
 		seg->writes_inflight--;
 		int err = a->err;
-		if (!err && p->failed)
-			err = -TAPE_EFAILED; /* a write after the failed one: never reported */
+		if (!err && p->failed && a->last_offset >= p->failed_offset)
+			err = -TAPE_EFAILED; /* at or after the failure: never reported */
 		if (!err) {
 			err = index_batches(p, a);
 			if (err < 0)
@@ -724,7 +725,7 @@ static void append_written(struct io_op *op, int32_t res, uint32_t flags)
 	(void)flags;
 	struct partition_append *a = container_of(op, struct partition_append, op);
 	struct partition *p = a->part;
-	if (res > 0 && a->written + (uint32_t)res < a->len && !p->failed) {
+	if (res > 0 && a->written + (uint32_t)res < a->len) {
 		/* A short write: the rest goes to the file right after it. */
 		a->written += (uint32_t)res;
 		reactor_write(p->reactor, &a->op, append_written, a->seg->fd,
@@ -732,10 +733,12 @@ static void append_written(struct io_op *op, int32_t res, uint32_t flags)
 		              a->position + a->written);
 		return;
 	}
-	if (res <= 0 || p->failed) {
+	if (res <= 0) {
 		int err = res < 0 ? res : -ENOSPC; /* zero bytes written: nothing more will fit */
-		if (!p->failed)
-			partition_fail(p, err);
+		bool first = !p->failed;
+		partition_fail(p, err);
+		if (first || a->base_offset < p->failed_offset)
+			p->failed_offset = a->base_offset;
 		a->err = -TAPE_EFAILED;
 	} else {
 		a->written += (uint32_t)res;

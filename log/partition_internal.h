@@ -40,7 +40,8 @@ struct partition {
 	int64_t durable_end;
 	int64_t recovery_point;
 	int64_t high_watermark;
-	int failed; /* D4 */
+	int failed;            /* D4 */
+	int64_t failed_offset; /* appends from here on are reported failed */
 	bool closing;
 	bool truncating;
 	bool compacting; /* a compaction job owns sealed segments' files (compaction.c) */

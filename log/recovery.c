@@ -160,7 +160,8 @@ static int load_partition_checkpoint(struct partition *p, int64_t *rp, bool *cle
 	return 0;
 }
 
-static void load_epochs(struct partition *p)
+/* Returns false when the epochs must be rebuilt from the batches. */
+static bool load_epochs(struct partition *p)
 {
 	uint8_t *buf;
 	size_t len;
@@ -172,6 +173,7 @@ static void load_epochs(struct partition *p)
 	if (rc < 0 && rc != -ENOENT)
 		diag_warn("%s: %s unusable (%s); rebuilding epochs from batches", p->dir,
 		          EPOCH_CHECKPOINT, tape_strerror(rc));
+	return rc == 0;
 }
 
 static void quarantine_add(struct partition *p, int64_t start, int64_t end)
@@ -201,11 +203,115 @@ static int cut_file(struct segment *seg, uint64_t position, bool preallocate)
 }
 
 /* How a scan of one segment ended. */
-enum scan_end { SCAN_CLEAN, SCAN_CUT, SCAN_CORRUPT };
+enum scan_end { SCAN_CLEAN, SCAN_CUT, SCAN_CORRUPT, SCAN_CORRUPT_TAIL };
+
+#define RESYNC_CHUNK (1u << 20)
 
 /*
- * Reads every batch of seg, rebuilding its indexes. rp is the recovery point and next_base
- * the base offset of the following segment (or -1). Returns the kind of end (or -errno).
+ * After corruption below the recovery point: the first position after from where a whole
+ * valid batch starts with a base offset in [min_offset, min_offset + 2^31). Candidates must
+ * have magic 2, a plausible length and offset, and pass the CRC-32C, so a false match in
+ * random bytes is vanishingly unlikely. Returns 1 and *pos, 0 when there is none, or -errno.
+ */
+static int resync(int fd, uint64_t from, uint64_t file_end, int64_t min_offset, uint64_t *pos)
+{
+	uint8_t *buf = malloc(RESYNC_CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	int found = 0;
+	for (uint64_t at = from; !found && at + RB_HEADER_BYTES <= file_end;) {
+		size_t want = file_end - at < RESYNC_CHUNK ? (size_t)(file_end - at) : RESYNC_CHUNK;
+		ssize_t n = pread(fd, buf, want, (off_t)at);
+		if (n < RB_HEADER_BYTES) {
+			found = n < 0 ? -errno : 0;
+			break;
+		}
+		size_t i;
+		for (i = 0; i + RB_HEADER_BYTES <= (size_t)n; i++) {
+			if (buf[i + RB_MAGIC] != RB_MAGIC_V2)
+				continue;
+			struct record_batch_header h;
+			record_batch_header_read(buf + i, &h);
+			uint64_t size = (uint64_t)h.batch_length + RB_LOG_OVERHEAD;
+			if (h.batch_length < RB_HEADER_BYTES - RB_LOG_OVERHEAD ||
+			    size > BATCH_BYTES_MAX || at + i + size > file_end ||
+			    h.base_offset < min_offset || h.base_offset - min_offset > INT32_MAX)
+				continue;
+			uint8_t *b = malloc(size);
+			if (!b) {
+				found = -ENOMEM;
+				break;
+			}
+			bool ok = pread(fd, b, size, (off_t)(at + i)) == (ssize_t)size &&
+			          record_batch_validate(b, size, RB_CHECK_CRC | RB_CHECK_RECORDS,
+			                                NULL) == 0;
+			free(b);
+			if (ok) {
+				*pos = at + i;
+				found = 1;
+				break;
+			}
+		}
+		if (!found)
+			at += i; /* the next chunk starts where a header could still begin */
+		if ((size_t)n < want)
+			break;
+	}
+	free(buf);
+	return found;
+}
+
+struct scan_state {
+	struct partition *part;
+	struct segment *seg;
+	int64_t rp;
+	int64_t next_base; /* of the following segment, or -1 */
+	uint64_t file_size;
+};
+
+/* Reads batches from position on, indexing them; stops at the first one that is not valid.
+ * Returns the batch status there, *stop its position. */
+static enum batch_status scan_from(struct scan_state *ss, uint64_t position, uint64_t *stop,
+                                   int *err)
+{
+	struct partition *p = ss->part;
+	struct segment *seg = ss->seg;
+	struct batch_reader br;
+	*err = batch_reader_init(&br, seg->fd, position, UINT64_MAX,
+	                         RB_CHECK_CRC | RB_CHECK_RECORDS, BATCH_BYTES_MAX);
+	if (*err < 0)
+		return BATCH_INVALID;
+	const uint8_t *b;
+	struct record_batch_header h;
+	enum batch_status st;
+	int32_t epoch = -1;
+	while ((st = batch_reader_next(&br, &b, &h, stop)) == BATCH_OK) {
+		/* Offsets are outside the CRC: they must continue the log (compacted segments
+		 * may skip offsets between batches), and epochs never go back. */
+		bool contiguous = h.base_offset == seg->next_offset ||
+		                  (p->cfg.cleanup_compact && h.base_offset > seg->next_offset);
+		if (!contiguous || h.partition_leader_epoch < epoch) {
+			st = BATCH_INVALID;
+			br.err = -TAPE_EBADBATCH;
+			break;
+		}
+		epoch = h.partition_leader_epoch;
+		*err = segment_index_batch(seg, &h, *stop, p->cfg.index_interval_bytes);
+		if (*err < 0)
+			break;
+		if (h.partition_leader_epoch > leader_epoch_latest(&p->epochs))
+			leader_epoch_assign(&p->epochs, h.partition_leader_epoch, h.base_offset);
+	}
+	if (st != BATCH_OK && !*err)
+		*err = br.err;
+	batch_reader_free(&br);
+	return st;
+}
+
+/*
+ * Reads every batch of seg, rebuilding its indexes. Returns how the scan ended (or -errno):
+ * clean, cut (a torn tail at or after the recovery point), or corrupt (a bad batch below it,
+ * quarantined; scanning resumes at the next valid batch when one can be found).
  */
 static int scan_segment(struct partition *p, struct segment *seg, int64_t rp, int64_t next_base)
 {
@@ -214,64 +320,88 @@ static int scan_segment(struct partition *p, struct segment *seg, int64_t rp, in
 	seg->bytes_since_index = 0;
 	seg->next_offset = seg->base_offset;
 	seg->max_timestamp = -1;
-	struct batch_reader br;
-	int rc = batch_reader_init(&br, seg->fd, 0, UINT64_MAX, RB_CHECK_CRC | RB_CHECK_RECORDS,
-	                           BATCH_BYTES_MAX);
-	if (rc < 0)
-		return rc;
-	const uint8_t *b;
-	struct record_batch_header h;
-	uint64_t pos;
-	enum batch_status st;
-	while ((st = batch_reader_next(&br, &b, &h, &pos)) == BATCH_OK) {
-		if (h.base_offset < seg->next_offset) {
-			st = BATCH_INVALID; /* offsets must increase */
-			break;
-		}
-		rc = segment_index_batch(seg, &h, pos, p->cfg.index_interval_bytes);
-		if (rc < 0)
-			break;
-		if (h.partition_leader_epoch > leader_epoch_latest(&p->epochs))
-			leader_epoch_assign(&p->epochs, h.partition_leader_epoch, h.base_offset);
-	}
 	struct stat sb;
-	uint64_t file_size = fstat(seg->fd, &sb) == 0 ? (uint64_t)sb.st_size : pos;
-	batch_reader_free(&br);
-	if (rc < 0)
-		return rc;
-	seg->size = seg->reserved = pos;
-	int64_t expected = seg->next_offset;
-	bool expected_more = expected < rp && (next_base < 0 || expected < next_base);
-	if (st == BATCH_END && !expected_more) {
-		seg->prealloc_end = file_size;
-		return SCAN_CLEAN;
-	}
-	if (expected_more) {
-		/* Below the recovery point: corruption (D6). Keep the bytes; refuse the range. */
+	if (fstat(seg->fd, &sb) < 0)
+		return -errno;
+	struct scan_state ss = { p, seg, rp, next_base, (uint64_t)sb.st_size };
+	int result = SCAN_CLEAN;
+	uint64_t pos = 0, valid_end = 0;
+	for (;;) {
+		int err = 0;
+		enum batch_status st = scan_from(&ss, pos, &pos, &err);
+		if (err < 0 && st == BATCH_OK)
+			return err;
+		valid_end = pos;
+		int64_t expected = seg->next_offset;
+		bool below_rp = expected < rp && (next_base < 0 || expected < next_base);
+		if (!below_rp) {
+			if (st == BATCH_END) {
+				seg->size = seg->reserved = valid_end;
+				seg->prealloc_end = ss.file_size;
+				return result;
+			}
+			diag_warn(
+			    "%s: recovery cut segment %lld at position %llu (offset %lld): %s "
+			    "batch%s%s, %llu bytes after it dropped",
+			    p->dir, (long long)seg->base_offset, (unsigned long long)pos,
+			    (long long)expected, batch_status_name(st), err ? ": " : "",
+			    err ? tape_strerror(err) : "",
+			    (unsigned long long)(ss.file_size - pos));
+			int rc = cut_file(seg, pos, next_base < 0);
+			return rc < 0 ? rc : SCAN_CUT;
+		}
+		/* Below the recovery point: corruption (D6). Keep the bytes, refuse the range. */
+		uint64_t next_pos = 0;
+		int found = resync(seg->fd, pos + 1, ss.file_size, expected, &next_pos);
+		if (found < 0)
+			return found;
 		int64_t end = next_base >= 0 && next_base < rp ? next_base : rp;
-		diag_error("%s: corrupt data below the recovery point in segment %lld at position "
-		           "%llu (%s, %s): offsets [%lld, %lld) are quarantined and will not be "
-		           "served; the bytes are kept for repair",
-		           p->dir, (long long)seg->base_offset, (unsigned long long)pos,
-		           batch_status_name(st), tape_strerror(br.err), (long long)expected,
-		           (long long)end);
+		if (found) {
+			struct record_batch_header h;
+			uint8_t hdr[RB_HEADER_BYTES];
+			if (pread(seg->fd, hdr, sizeof(hdr), (off_t)next_pos) != sizeof(hdr))
+				return -EIO;
+			record_batch_header_read(hdr, &h);
+			end = h.base_offset;
+		}
+		diag_error(
+		    "%s: corrupt data below the recovery point in segment %lld at position "
+		    "%llu (%s batch, %s): offsets [%lld, %lld) are quarantined and not served; "
+		    "the bytes are kept for repair",
+		    p->dir, (long long)seg->base_offset, (unsigned long long)pos,
+		    batch_status_name(st), tape_strerror(err), (long long)expected, (long long)end);
 		quarantine_add(p, expected, end);
-		seg->next_offset = end; /* the segment's offsets end where the next begin */
-		seg->prealloc_end = file_size;
-		return SCAN_CORRUPT;
+		result = SCAN_CORRUPT;
+		if (!found) {
+			seg->size = seg->reserved = valid_end;
+			seg->next_offset = end;
+			seg->prealloc_end = ss.file_size;
+			return SCAN_CORRUPT_TAIL;
+		}
+		/* An index entry at the batch after the hole, keyed just below its base offset,
+		 * so lookups of later offsets start there and never parse the corrupt bytes. */
+		struct offset_index_entry last;
+		bool has_last = seg->oidx.count > 0;
+		if (has_last)
+			last = offset_index_entry_at(&seg->oidx, seg->oidx.count - 1);
+		uint32_t key = (uint32_t)(end - 1 - seg->base_offset);
+		if (end > seg->base_offset &&
+		    (!has_last || (key > last.relative_offset && next_pos > last.position))) {
+			int rc = offset_index_append(&seg->oidx, key, (uint32_t)next_pos);
+			if (rc < 0)
+				return rc;
+		}
+		seg->bytes_since_index = 0;
+		seg->next_offset = end;
+		pos = next_pos;
 	}
-	diag_warn("%s: recovery cut segment %lld at position %llu (offset %lld): %s batch, %llu "
-	          "bytes dropped",
-	          p->dir, (long long)seg->base_offset, (unsigned long long)pos, (long long)expected,
-	          batch_status_name(st), (unsigned long long)(file_size - pos));
-	rc = cut_file(seg, pos, next_base < 0);
-	return rc < 0 ? rc : SCAN_CUT;
 }
 
-/* Rebuilds producer state from batch headers at offsets >= from. */
-static int replay_producers(struct partition *p, int64_t from)
+/* Rebuilds producer state (and, with epochs, the leader epochs) from batch headers at
+ * offsets >= from. */
+static int replay_headers(struct partition *p, int64_t from, bool epochs)
 {
-	int i = partition_find_segment(p, from);
+	int i = epochs ? 0 : partition_find_segment(p, from);
 	for (unsigned s = i < 0 ? 0 : (unsigned)i; s < p->segs_count; s++) {
 		struct segment *seg = p->segs[s];
 		struct batch_reader br;
@@ -281,15 +411,19 @@ static int replay_producers(struct partition *p, int64_t from)
 		const uint8_t *b;
 		struct record_batch_header h;
 		uint64_t pos;
-		while (batch_reader_next(&br, &b, &h, &pos) == BATCH_OK)
+		while (batch_reader_next(&br, &b, &h, &pos) == BATCH_OK) {
+			if (epochs && h.partition_leader_epoch > leader_epoch_latest(&p->epochs))
+				leader_epoch_assign(&p->epochs, h.partition_leader_epoch,
+				                    h.base_offset);
 			if (h.base_offset >= from && producer_state_update(&p->producers, &h) < 0)
 				break;
+		}
 		batch_reader_free(&br);
 	}
 	return 0;
 }
 
-static void load_producers(struct partition *p)
+static void load_producers(struct partition *p, bool rebuild_epochs)
 {
 	uint8_t *buf;
 	size_t len;
@@ -307,7 +441,12 @@ static void load_producers(struct partition *p)
 		producer_state_clear(&p->producers);
 		snapshot = p->log_start_offset;
 	}
-	replay_producers(p, snapshot);
+	if (rebuild_epochs) {
+		leader_epoch_free(&p->epochs);
+		replay_headers(p, snapshot, true);
+	} else {
+		replay_headers(p, snapshot, false);
+	}
 	producer_state_expire(&p->producers, clock_wall_ms(), p->cfg.producer_expiration_ms);
 }
 
@@ -330,8 +469,10 @@ static int64_t digest_trusted_end(const struct partition *p, const int64_t *base
 	return end;
 }
 
-static int open_segments(struct partition *p, int64_t *bases, unsigned n, int64_t rp, bool clean)
+static int open_segments(struct partition *p, int64_t *bases, unsigned n, int64_t rp, bool clean,
+                         bool *tail_quarantined)
 {
+	*tail_quarantined = false;
 	/* Segments wholly below the log start offset are leftovers of retention. */
 	unsigned first = 0;
 	while (first + 1 < n && bases[first + 1] <= p->log_start_offset) {
@@ -367,6 +508,8 @@ static int open_segments(struct partition *p, int64_t *bases, unsigned n, int64_
 		int end = scan_segment(p, seg, rp, next_base);
 		if (end < 0)
 			return end;
+		if (end == SCAN_CORRUPT_TAIL && next_base < 0)
+			*tail_quarantined = true;
 		if (end == SCAN_CUT && i + 1 < p->segs_count) {
 			/* A torn tail in a rolled segment: everything after it goes too. */
 			for (unsigned j = i + 1; j < p->segs_count; j++) {
@@ -476,7 +619,7 @@ static int recover(struct partition *p)
 	int64_t rp;
 	bool clean;
 	load_partition_checkpoint(p, &rp, &clean);
-	load_epochs(p);
+	bool epochs_loaded = load_epochs(p);
 	int64_t *bases = NULL;
 	unsigned n = 0;
 	rc = list_segments(p->dir, &bases, &n);
@@ -485,18 +628,16 @@ static int recover(struct partition *p)
 	int64_t trusted = digest_trusted_end(p, bases, n);
 	if (trusted > rp)
 		rp = trusted;
-	rc = open_segments(p, bases, n, rp, clean);
+	bool tail_quarantined;
+	rc = open_segments(p, bases, n, rp, clean, &tail_quarantined);
 	free(bases);
 	if (rc == 0 && p->segs_count == 0)
 		rc = create_first(p, p->log_start_offset);
 	if (rc < 0)
 		return rc;
-	struct segment *last = partition_active(p);
-	if (partition_in_quarantine(p, last->base_offset, last->next_offset, NULL) &&
-	    last->size < last->prealloc_end && last->next_offset > last->base_offset) {
-		/* The tail segment is quarantined: appends go to a fresh one after it. */
-		last->state = SEGMENT_SEALED;
-		rc = create_first(p, last->next_offset);
+	if (tail_quarantined) {
+		/* The tail of the last segment is quarantined: appends go to a fresh one. */
+		rc = create_first(p, partition_active(p)->next_offset);
 		if (rc < 0)
 			return rc;
 	}
@@ -512,7 +653,8 @@ static int recover(struct partition *p)
 	leader_epoch_truncate_end(&p->epochs, p->next_offset);
 	leader_epoch_truncate_start(&p->epochs, p->log_start_offset);
 	p->leader_epoch = leader_epoch_latest(&p->epochs);
-	load_producers(p);
+	load_producers(p, !epochs_loaded && p->next_offset > p->log_start_offset);
+	p->leader_epoch = leader_epoch_latest(&p->epochs);
 	/* Clears the clean flag: from here on a crash must be recovered by scanning. */
 	return write_all_checkpoints(p, p->next_offset, false);
 }

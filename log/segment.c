@@ -263,16 +263,29 @@ int segment_load_indexes(struct segment *seg, const char *dir, uint32_t index_in
 	return 0;
 }
 
+/* Writes path by way of path.tmp and a rename: the old file may be mapped (a sealed
+ * segment's index), and truncating a mapped file under the mapping would fault. */
+static int replace_file(const char *path, const void *buf, size_t len)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	int rc = write_file_synced(tmp, buf, len);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	return rc;
+}
+
 int segment_write_indexes(struct segment *seg, const char *dir)
 {
 	char path[PATH_MAX];
 	int rc = segment_path(path, sizeof(path), dir, seg->base_offset, ".index");
 	if (rc == 0)
-		rc = write_file_synced(path, seg->oidx.entries, offset_index_bytes(&seg->oidx));
+		rc = replace_file(path, seg->oidx.entries, offset_index_bytes(&seg->oidx));
 	if (rc == 0)
 		rc = segment_path(path, sizeof(path), dir, seg->base_offset, ".timeindex");
 	if (rc == 0)
-		rc = write_file_synced(path, seg->tidx.entries, time_index_bytes(&seg->tidx));
+		rc = replace_file(path, seg->tidx.entries, time_index_bytes(&seg->tidx));
 	return rc;
 }
 

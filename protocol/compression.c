@@ -15,10 +15,11 @@
  *           Java reader refuses dependent blocks).
  *   zstd    one frame with its content size, level 3 by default (Kafka's and zstd's default).
  *
- * What is read: gzip members (or zlib streams) one after another; a raw snappy block or xerial
- * framing (its version fields are not checked: every writer writes 1 and 1); LZ4 frames one
- * after another; zstd frames one after another, with or without a content size, skippable
- * frames skipped. Bytes after the last complete member or frame are corruption, not padding.
+ * What is read: gzip members (or zlib streams) one after another; a raw snappy block, or xerial
+ * framing, possibly several streams one after another (the version fields are not checked:
+ * every writer writes 1 and 1); LZ4 frames one after another; zstd frames one after another,
+ * with or without a content size, skippable frames skipped. Bytes after the last complete
+ * member or frame are corruption, not padding.
  *
  * The output bound. Decompression appends at most max_bytes bytes to out. The streaming
  * decoders (gzip, lz4, zstd) are given room for at most max_bytes + 1 bytes, and producing the
@@ -304,6 +305,14 @@ static int snappy_decompress(const uint8_t *src, size_t len, struct sink *s)
 	cursor_init(&c, src + XERIAL_HEADER_BYTES, len - XERIAL_HEADER_BYTES);
 	/* Each chunk takes at least its 4-byte length. */
 	while (cursor_left(&c) > 0) {
+		/* A header where a length would be starts a concatenated stream, which snappy-java
+		 * reads on (its first four bytes make a negative length, so nothing else is lost).
+		 */
+		if (cursor_left(&c) >= XERIAL_HEADER_BYTES &&
+		    memcmp(c.p, xerial_magic, sizeof(xerial_magic)) == 0) {
+			cursor_skip(&c, XERIAL_HEADER_BYTES);
+			continue;
+		}
 		int32_t n = cursor_i32(&c);
 		const uint8_t *chunk = n >= 0 ? cursor_bytes(&c, (size_t)n) : NULL;
 		if (!chunk)

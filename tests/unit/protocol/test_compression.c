@@ -444,6 +444,14 @@ Test(compression, xerial_by_hand)
 	/* A zero-length chunk is no snappy block. */
 	put_be32(bad + 16, 0);
 	expect_error(COMPRESSION_SNAPPY, bad, 20, 1 * MiB, -TAPE_ECORRUPT, "empty chunk");
+	/* Two streams one after another, as snappy-java reads them. */
+	uint8_t twice[1024];
+	memcpy(twice, buf, n);
+	memcpy(twice + n, buf, n);
+	char want2[128];
+	snprintf(want2, sizeof(want2), "%s%s", want, want);
+	expect_decompress(COMPRESSION_SNAPPY, twice, 2 * n, want2, 2 * strlen(want));
+	expect_error(COMPRESSION_SNAPPY, twice, n + 15, 1 * MiB, -TAPE_ECORRUPT, "half header");
 	/* Three bytes after the last chunk: not even a length. */
 	expect_error(COMPRESSION_SNAPPY, buf, 19, 1 * MiB, -TAPE_ECORRUPT, "partial length");
 }
