@@ -33,7 +33,8 @@ struct append_load_result {
 	uint32_t records_per_batch;
 	int64_t start_ns;    /* clock_mono_ns before the first append */
 	int64_t end_ns;      /* written end (or durable end) reached LEO */
-	int64_t drain_ns;    /* reactor_drain after end_ns: seals, checkpoints, flushes */
+	int64_t drain_ns;    /* reactor_drain after end_ns (seals, checkpoints); not run for
+	                      * flush.mode interval, whose timer never lets it finish */
 	int64_t cpu_user_us; /* CPU time of the process (all threads) from start to end */
 	int64_t cpu_sys_us;
 	uint64_t turns;             /* reactor_run_once calls between the two */
