@@ -9,7 +9,7 @@
 # machine-readable lines `ratio ... X` and `result recovery_GBps X`.
 #
 #   --quick     256 MiB per run instead of 2 GiB
-#   --repeat N  runs of each workload, interleaved; the table shows the median (default 3)
+#   --repeat N  runs of each workload, interleaved; the table shows the median (default 5)
 #   --cpu N     the CPU every benchmark and fio are pinned to (default: the last one)
 #   --out FILE  also write the report there (default for a full run:
 #               bench/results/log-<date>.md; a --quick run writes none unless asked)
@@ -29,7 +29,7 @@ build=$1
 shift
 bytes=$((2 * 1024 * 1024 * 1024))
 quick=0
-repeat=3
+repeat=5
 cpu=""
 out=""
 while [ $# -gt 0 ]; do
@@ -73,22 +73,30 @@ cleanup() {
 trap cleanup EXIT
 
 say() { echo "$@" | tee -a "$report"; }
-# Percent of CPU time (all CPUs) not idle over one second: other work on the machine.
-busy_pct() {
-	local a b
-	a=($(head -1 /proc/stat))
-	sleep 1
-	b=($(head -1 /proc/stat))
-	local total=0 i
+# CPU accounting from /proc/stat: busy_since SNAPSHOT prints the percent of all CPUs' time that
+# was not idle since cpu_snap took SNAPSHOT. A pinned run fills at most one CPU (plus kernel
+# write-back elsewhere), so much more than 100/ncpu percent means other work was running.
+cpu_snap() { head -1 /proc/stat; }
+busy_since() {
+	local a b total=0 i
+	read -r -a a <<<"$1"
+	read -r -a b <<<"$(cpu_snap)"
 	for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
 	echo $((total > 0 ? 100 * (total - (b[4] - a[4]) - (b[5] - a[5])) / total : 0))
+}
+busy_pct() {
+	local s
+	s=$(cpu_snap)
+	sleep 1
+	busy_since "$s"
 }
 settle() { sync -f "$tmp"; }
 
 # fio_run END_FSYNC: one fio job; appends "fio_<kind> MB/s" to values.
 fio_run() {
-	local kind=$1 end_fsync=$2
+	local kind=$1 end_fsync=$2 snap
 	settle
+	snap=$(cpu_snap)
 	"${pin[@]}" fio --name="seqwrite_$kind" --filename="$tmp/fio.dat" --rw=write --bs=1M \
 		--size="$bytes" --ioengine=psync --end_fsync="$end_fsync" \
 		--output-format=json --output="$tmp/fio.json" >/dev/null
@@ -97,27 +105,31 @@ fio_run() {
 	mbps=$(python3 -c 'import json, sys
 j = json.load(open(sys.argv[1]))["jobs"][0]
 print("%.1f" % (j["write"]["bw_bytes"] / 1e6))' "$tmp/fio.json")
-	say "fio $kind (end_fsync=$end_fsync): $mbps MB/s"
+	say "fio $kind (end_fsync=$end_fsync): $mbps MB/s  [CPUs busy $(busy_since "$snap")%]"
 	echo "fio_$kind $mbps" >>"$values"
 }
 
 # append_run RECORD_BYTES FLUSH
 append_run() {
-	local rb=$1 flush=$2 lines
+	local rb=$1 flush=$2 lines snap
 	settle
+	snap=$(cpu_snap)
 	lines=$("${pin[@]}" "$build/bench/log_append" --dir "$tmp/append" --bytes "$bytes" \
 		--record-bytes "$rb" --flush "$flush" 2>&1)
+	lines="$lines  [CPUs busy $(busy_since "$snap")%]"
 	echo "$lines" | tee -a "$report"
 	echo "$lines" | sed -n "s/^result append .* MBps=\([0-9.]*\) .*/append_${rb}_$flush \1/p" >>"$values"
 }
 
 # recovery_run RECORD_BYTES: builds the partition on the first call, reuses it after.
 recovery_run() {
-	local rb=$1 lines reuse=()
+	local rb=$1 lines snap reuse=()
 	[ -d "$tmp/recovery-$rb" ] && reuse=(--reuse)
 	settle
+	snap=$(cpu_snap)
 	lines=$("${pin[@]}" "$build/bench/log_recovery" --dir "$tmp/recovery-$rb" --bytes "$bytes" \
 		--record-bytes "$rb" --keep "${reuse[@]}" 2>&1)
+	lines="$lines  [CPUs busy $(busy_since "$snap")%]"
 	echo "$lines" | tee -a "$report"
 	echo "$lines" | sed -n "s/^result recovery .* GBps=\([0-9.]*\)$/recovery_$rb \1/p" >>"$values"
 }
@@ -134,7 +146,7 @@ say "- file system: $fs ($opts); vm.dirty_ratio $(cat /proc/sys/vm/dirty_ratio),
 say "- $(fio --version): --rw=write --bs=1M --size=$bytes --ioengine=psync, --end_fsync=0 and 1 (fio's bandwidth includes the final fsync)"
 say "- $bytes bytes per run$([ "$quick" -eq 1 ] && echo " (--quick)"), $repeat runs of each workload, interleaved; syncfs before every run"
 say "- $pin_note"
-say "- before the runs: load average $(cut -d' ' -f1-3 /proc/loadavg), CPU busy $(busy_pct)% over 1 s (other work on the machine competes with the runs)"
+say "- before the runs: load average $(cut -d' ' -f1-3 /proc/loadavg), CPUs busy $(busy_pct)% over 1 s; each run ends with [CPUs busy N%] over its own span: a pinned run alone fills about $((100 / $(nproc)))%, more means other work competed with it"
 if [ -r /sys/module/page_reporting/parameters/reported_kib ]; then
 	say "- virtio-balloon free page reporting is on ($(cat /sys/module/page_reporting/parameters/reported_kib) KiB reported so far): memory the guest frees goes back to the host and faults in again on next use, so copies into the page cache vary run to run; read the medians and ranges, not one run"
 fi
