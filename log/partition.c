@@ -300,13 +300,14 @@ void partition_update_durable(struct partition *p)
 {
 	if (p->failed)
 		return; /* D4 */
-	/* The earliest segment not yet wholly synced caps the durable end. */
+	/* The earliest segment not wholly synced (or with writes still in flight) caps the
+	 * durable end; sealed segments were synced by their seal. */
 	int64_t durable = partition_active(p)->synced_next_offset;
-	for (unsigned i = p->segs_count; i-- > 0;) {
+	for (unsigned i = p->segs_count - 1; i-- > 0;) {
 		struct segment *seg = p->segs[i];
 		if (seg->state == SEGMENT_SEALED)
 			break;
-		if (seg->synced_next_offset < seg->next_offset || seg->state == SEGMENT_SEALING)
+		if (seg->writes_inflight || seg->synced_next_offset < seg->next_offset)
 			durable = seg->synced_next_offset;
 	}
 	if (durable > p->written_end)
@@ -318,6 +319,7 @@ void partition_update_durable(struct partition *p)
 }
 
 static void flush_start(struct partition *p);
+static struct segment *unsynced_segment(const struct partition *p);
 static void interval_arm(struct partition *p);
 
 static void flush_done(struct io_op *op, int32_t res, uint32_t flags)
@@ -334,17 +336,32 @@ static void flush_done(struct io_op *op, int32_t res, uint32_t flags)
 		p->flush_seg->synced_next_offset = p->flush_target; /* D2 */
 	partition_update_durable(p);
 	partition_notify(p);
-	struct segment *active = partition_active(p);
-	if (p->cfg.flush_mode == FLUSH_FSYNC && active->next_offset > active->synced_next_offset)
+	if (p->cfg.flush_mode == FLUSH_FSYNC && unsynced_segment(p))
 		flush_start(p);
 	interval_arm(p);
 }
 
-/* Submits one fdatasync covering every write of the active segment completed so far. */
+/* The segment the next fdatasync is for: the earliest unsealed one with completed writes not
+ * yet synced. A segment being sealed is synced here too, so the durable end passes it as soon
+ * as its data is on disk instead of waiting for its seal (sidecars, digest). */
+static struct segment *unsynced_segment(const struct partition *p)
+{
+	struct segment *found = NULL;
+	for (unsigned i = p->segs_count; i-- > 0;) {
+		struct segment *seg = p->segs[i];
+		if (seg->state == SEGMENT_SEALED)
+			break;
+		if (seg->next_offset > seg->synced_next_offset)
+			found = seg;
+	}
+	return found;
+}
+
+/* Submits one fdatasync covering every completed write of one segment (group commit). */
 static void flush_start(struct partition *p)
 {
-	struct segment *seg = partition_active(p);
-	if (p->failed || p->flush_inflight || seg->next_offset <= seg->synced_next_offset)
+	struct segment *seg = unsynced_segment(p);
+	if (p->failed || p->flush_inflight || !seg)
 		return;
 	p->flush_inflight = true;
 	p->flush_seg = seg;
