@@ -65,7 +65,7 @@ int64_t cursor_i64(struct cursor *c)
 	return p ? (int64_t)load_be64(p) : 0;
 }
 
-uint32_t cursor_uvarint(struct cursor *c)
+uint32_t cursor_uvarint_any(struct cursor *c)
 {
 	uint32_t v = 0;
 	if (c->bad)
@@ -80,12 +80,7 @@ uint32_t cursor_uvarint(struct cursor *c)
 	return v;
 }
 
-int32_t cursor_varint(struct cursor *c)
-{
-	return zigzag32_decode(cursor_uvarint(c));
-}
-
-int64_t cursor_varlong(struct cursor *c)
+int64_t cursor_varlong_any(struct cursor *c)
 {
 	uint64_t v = 0;
 	if (c->bad)

@@ -48,9 +48,37 @@ uint16_t cursor_u16(struct cursor *c);
 int32_t cursor_i32(struct cursor *c);
 uint32_t cursor_u32(struct cursor *c);
 int64_t cursor_i64(struct cursor *c);
-uint32_t cursor_uvarint(struct cursor *c); /* unsigned varint, <= 5 bytes */
-int32_t cursor_varint(struct cursor *c);   /* zig-zag varint, <= 5 bytes */
-int64_t cursor_varlong(struct cursor *c);  /* zig-zag varlong, <= 10 bytes */
+uint32_t cursor_uvarint_any(struct cursor *c); /* the general case of cursor_uvarint */
+int64_t cursor_varlong_any(struct cursor *c);  /* the general case of cursor_varlong */
+
+/* Unsigned varint, <= 5 bytes. Inline for the one-byte case, which is most of the varints in
+ * a record (lengths and deltas under 64): walking records is the hot path of validation. */
+static inline uint32_t cursor_uvarint(struct cursor *c)
+{
+	if (!c->bad && c->left && c->p[0] < 0x80) {
+		c->left--;
+		return *c->p++;
+	}
+	return cursor_uvarint_any(c);
+}
+
+/* Zig-zag varint, <= 5 bytes. */
+static inline int32_t cursor_varint(struct cursor *c)
+{
+	uint32_t z = cursor_uvarint(c);
+	return (int32_t)((z >> 1) ^ -(z & 1));
+}
+
+/* Zig-zag varlong, <= 10 bytes. */
+static inline int64_t cursor_varlong(struct cursor *c)
+{
+	if (!c->bad && c->left && c->p[0] < 0x80) {
+		uint64_t z = *c->p++;
+		c->left--;
+		return (int64_t)((z >> 1) ^ -(z & 1));
+	}
+	return cursor_varlong_any(c);
+}
 /* n bytes in place, or NULL (and bad) if fewer remain. n == 0 returns a non-NULL pointer. */
 const uint8_t *cursor_bytes(struct cursor *c, size_t n);
 bool cursor_skip(struct cursor *c, size_t n);

@@ -27,6 +27,7 @@
 #include "log/checkpoint.h"
 
 #include <errno.h>
+#include <sys/uio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -759,31 +760,115 @@ static void drain_completed(struct partition *p)
 	}
 }
 
-static void append_written(struct io_op *op, int32_t res, uint32_t flags)
+/*
+ * Write coalescing: appends are not written one by one. Each turn's appends wait in the
+ * unsubmitted queue and, at the turn's deferred step, runs of them that follow each other in
+ * one segment go to the file as one writev of up to WRITE_COALESCE_BYTES (the kernel's cost
+ * per buffered write dominates small batches: 16 KiB writes ran at about half the rate of
+ * 256 KiB ones on this machine's kind).
+ */
+struct write_group {
+	struct io_op op;
+	struct partition *part;
+	struct segment *seg;
+	struct partition_append *first; /* count appends from here in the inflight FIFO */
+	unsigned count;
+	uint64_t position;
+	uint32_t len;
+	uint32_t written;
+	unsigned iov_first; /* the first iovec with bytes left */
+	unsigned iovcnt;
+	struct iovec iov[];
+};
+
+static void group_finish(struct partition *p, struct write_group *g, int err)
+{
+	struct partition_append *a = g->first;
+	for (unsigned i = 0; i < g->count; i++, a = a->next) {
+		a->written = err ? 0 : a->len;
+		a->err = err;
+		a->completed = true;
+	}
+	free(g);
+	drain_completed(p);
+}
+
+static void group_written(struct io_op *op, int32_t res, uint32_t flags)
 {
 	(void)flags;
-	struct partition_append *a = container_of(op, struct partition_append, op);
-	struct partition *p = a->part;
-	if (res > 0 && a->written + (uint32_t)res < a->len) {
-		/* A short write: the rest goes to the file right after it. */
-		a->written += (uint32_t)res;
-		reactor_write(p->reactor, &a->op, append_written, a->seg->fd,
-		              a->batches + a->written, a->len - a->written,
-		              a->position + a->written);
-		return;
-	}
+	struct write_group *g = container_of(op, struct write_group, op);
+	struct partition *p = g->part;
 	if (res <= 0) {
 		int err = res < 0 ? res : -ENOSPC; /* zero bytes written: nothing more will fit */
 		bool first = !p->failed;
 		partition_fail(p, err);
-		if (first || a->base_offset < p->failed_offset)
-			p->failed_offset = a->base_offset;
-		a->err = -TAPE_EFAILED;
-	} else {
-		a->written += (uint32_t)res;
+		if (first || g->first->base_offset < p->failed_offset)
+			p->failed_offset = g->first->base_offset;
+		group_finish(p, g, -TAPE_EFAILED);
+		return;
 	}
-	a->completed = true;
-	drain_completed(p);
+	g->written += (uint32_t)res;
+	if (g->written < g->len) {
+		/* A short write: the rest goes to the file right after it. */
+		size_t done = (size_t)res;
+		while (done && done >= g->iov[g->iov_first].iov_len)
+			done -= g->iov[g->iov_first++].iov_len;
+		g->iov[g->iov_first].iov_base = (uint8_t *)g->iov[g->iov_first].iov_base + done;
+		g->iov[g->iov_first].iov_len -= done;
+		reactor_writev(p->reactor, &g->op, group_written, g->seg->fd, g->iov + g->iov_first,
+		               g->iovcnt - g->iov_first, g->position + g->written);
+		return;
+	}
+	group_finish(p, g, 0);
+}
+
+/* Submits the unsubmitted appends, grouped (see above). */
+static void submit_writes(struct partition *p)
+{
+	while (p->unsubmitted) {
+		struct partition_append *first = p->unsubmitted;
+		struct segment *seg = first->seg;
+		unsigned n = 0;
+		uint32_t len = 0;
+		for (struct partition_append *a = first;
+		     a && a->seg == seg && n < WRITE_COALESCE_IOVS &&
+		     (n == 0 || len + a->len <= WRITE_COALESCE_BYTES);
+		     a = a->next) {
+			len += a->len;
+			n++;
+		}
+		struct write_group *g = malloc(sizeof(*g) + n * sizeof(struct iovec));
+		if (!g) {
+			partition_fail(p, -ENOMEM);
+			return;
+		}
+		*g = (struct write_group){ .part = p,
+			                   .seg = seg,
+			                   .first = first,
+			                   .count = n,
+			                   .position = first->position,
+			                   .len = len,
+			                   .iovcnt = n };
+		struct partition_append *a = first;
+		for (unsigned i = 0; i < n; i++, a = a->next)
+			g->iov[i] = (struct iovec){ a->batches, a->len };
+		p->unsubmitted = a;
+		if (p->failed) {
+			group_finish(p, g, -TAPE_EFAILED);
+			continue;
+		}
+		reactor_writev(p->reactor, &g->op, group_written, seg->fd, g->iov, n, g->position);
+	}
+}
+
+static void writes_deferred(struct io_op *op, int32_t res, uint32_t flags)
+{
+	(void)res;
+	(void)flags;
+	struct partition *p = container_of(op, struct partition, write_defer);
+	p->write_scheduled = false;
+	p->ops_inflight--;
+	submit_writes(p);
 }
 
 /* Stamps offsets, epochs and append time, records producer state, and submits the write. */
@@ -830,7 +915,13 @@ static void submit(struct partition *p, struct partition_append *a, int64_t now_
 		p->inflight_head = a;
 	p->inflight_tail = a;
 	p->inflight_count++;
-	reactor_write(p->reactor, &a->op, append_written, seg->fd, a->batches, a->len, a->position);
+	if (!p->unsubmitted)
+		p->unsubmitted = a;
+	if (!p->write_scheduled) {
+		p->write_scheduled = true;
+		p->ops_inflight++;
+		reactor_defer(p->reactor, &p->write_defer, writes_deferred, 0);
+	}
 	maybe_preallocate(p, seg);
 }
 

@@ -49,6 +49,10 @@ struct partition {
 	/* Appends submitted, in offset order; completions drain from the head. */
 	struct partition_append *inflight_head, *inflight_tail;
 	unsigned inflight_count;
+	/* The first inflight append not yet handed to the kernel (write coalescing). */
+	struct partition_append *unsubmitted;
+	struct io_op write_defer;
+	bool write_scheduled;
 	/* Appends validated but waiting for a roll to finish, in arrival order. */
 	struct partition_append *pending_head, *pending_tail;
 	unsigned pending_count;

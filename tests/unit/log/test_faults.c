@@ -93,12 +93,17 @@ Test(faults, sticky_fsync_failure_never_advances)
 
 Test(faults, write_eio_fails_it_and_everything_after)
 {
+	/* One append a turn, so each is its own write (a turn's appends share one writev). */
 	int err[6];
 	uint8_t *b;
 	size_t len = test_batch_simple(2, 100, 7, &b);
 	cr_assert_eq(reactor_fault_arm(r, IO_FAULT_ON_WRITE, 3, -EIO, false), 0);
-	for (int i = 0; i < 6; i++)
-		cr_assert_eq(lt_append(p, b, len, &err[i]), 0);
+	for (int i = 0; i < 6; i++) {
+		int rc = lt_append(p, b, len, &err[i]);
+		if (rc < 0)
+			err[i] = rc; /* refused at once: the failure was already seen */
+		reactor_run_once(r, 0);
+	}
 	lt_drain(r);
 	cr_assert_eq(err[0], 0);
 	cr_assert_eq(err[1], 0);
@@ -107,7 +112,7 @@ Test(faults, write_eio_fails_it_and_everything_after)
 	cr_assert_eq(partition_written_end(p), 4);
 	cr_assert_leq(partition_durable_end(p), 4);
 	free(b);
-	/* Batches 4-6 reached the file after a hole; recovery cuts at the hole. */
+	/* Whatever reached the file after the hole, recovery cuts at the hole. */
 	reopen();
 	cr_assert_eq(partition_log_end_offset(p), 4);
 	uint8_t *data;
@@ -115,6 +120,23 @@ Test(faults, write_eio_fails_it_and_everything_after)
 	cr_assert_eq(lt_read_all(r, p, 4, &data, &n), 0);
 	cr_assert_eq(n, 2 * len);
 	free(data);
+}
+
+Test(faults, failed_writev_fails_the_whole_group)
+{
+	/* Appends of one turn go out as one writev: its failure is every one of theirs. */
+	int err[4];
+	uint8_t *b;
+	size_t len = test_batch_simple(1, 50, 3, &b);
+	cr_assert_eq(reactor_fault_arm(r, IO_FAULT_ON_WRITE, 1, -EIO, false), 0);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(lt_append(p, b, len, &err[i]), 0);
+	lt_drain(r);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(err[i], -TAPE_EFAILED, "append %d", i);
+	cr_assert_eq(reactor_fault_count(r, IO_FAULT_ON_WRITE), 1, "one write for four appends");
+	cr_assert_eq(partition_written_end(p), 0);
+	free(b);
 }
 
 Test(faults, short_write_is_completed)
@@ -136,6 +158,34 @@ Test(faults, short_write_is_completed)
 	cr_assert_eq(memcmp(data + 16, b + 16, len - 16), 0);
 	free(data);
 	free(b);
+}
+
+Test(faults, short_writev_is_completed)
+{
+	/* Three appends in one writev, written short: the rest follows and all complete. */
+	cr_assert_eq(reactor_fault_arm(r, IO_FAULT_ON_WRITE, 1, IO_FAULT_SHORT, false), 0);
+	uint8_t *b[3];
+	size_t len[3];
+	int err[3];
+	for (int i = 0; i < 3; i++) {
+		len[i] = test_batch_simple(2 + i, 200, 10 + i, &b[i]);
+		cr_assert_eq(lt_append(p, b[i], len[i], &err[i]), 0);
+	}
+	lt_drain(r);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(err[i], 0);
+	cr_assert_eq(partition_durable_end(p), 9);
+	uint8_t *data;
+	size_t n;
+	cr_assert_eq(lt_read_all(r, p, 9, &data, &n), 0);
+	cr_assert_eq(n, len[0] + len[1] + len[2]);
+	size_t pos = 0;
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(memcmp(data + pos + 16, b[i] + 16, len[i] - 16), 0, "batch %d", i);
+		pos += len[i];
+		free(b[i]);
+	}
+	free(data);
 }
 
 Test(faults, short_write_then_failure_leaves_no_index_into_partial_batch)
