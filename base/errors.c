@@ -21,6 +21,7 @@ static const char *const project_messages[TAPE_ERRNO_END - TAPE_ERRNO_BASE] = {
 	[TAPE_EBUSY - TAPE_ERRNO_BASE] = "operation already in progress",
 	[TAPE_ECLOSED - TAPE_ERRNO_BASE] = "closed",
 	[TAPE_EPROTO - TAPE_ERRNO_BASE] = "malformed protocol message",
+	[TAPE_EMETADATA - TAPE_ERRNO_BASE] = "offset metadata is too large",
 };
 
 const char *tape_strerror(int err)

@@ -25,6 +25,7 @@ enum tape_error {
 	TAPE_EBUSY,                      /* another operation on this object is in progress */
 	TAPE_ECLOSED,                    /* object is closing or closed */
 	TAPE_EPROTO,                     /* malformed protocol message */
+	TAPE_EMETADATA,                  /* offset metadata over offset.metadata.max.bytes */
 	TAPE_ERRNO_END
 };
 

@@ -157,6 +157,27 @@
 /* Members of one group; past it a joiner gets GROUP_MAX_SIZE_REACHED (Kafka's
  * group.max.size default is unbounded; 10 000 bounds one JoinGroup answer to the leader). */
 #define GROUP_MEMBERS_MAX 10000
+/* ---- committed offsets (consumer-groups/offsets.c) ------------------------------------- */
+
+/* Groups with committed offsets in one store (one broker coordinates them all): each costs a
+ * small struct and a hash slot. Clusters with tens of thousands of groups exist; past this a
+ * commit for a new group is refused until retention expires old ones. */
+#define OFFSET_GROUPS_MAX 65536
+/* Offsets one group holds: one per partition it consumes. A group consuming every partition a
+ * broker can host (PARTITIONS_MAX) still fits. */
+#define OFFSETS_PER_GROUP_MAX 65536
+/* Offsets of all groups together: about 150 bytes each in memory (entry, hash slot, topic
+ * name) without metadata, so at most ~150 MiB. */
+#define OFFSETS_MAX (1u << 20)
+/* offset.metadata.max.bytes: Kafka's default, and tape's ceiling for the setting. A commit
+ * with longer metadata is refused for that partition (OFFSET_METADATA_TOO_LARGE, 12). */
+#define OFFSET_METADATA_BYTES_MAX 4096
+/* Metadata bytes of all offsets together. Clients rarely send any; the bound keeps the worst
+ * case (every offset at the metadata limit would be 4 GiB) from growing the view unbounded. */
+#define OFFSET_METADATA_TOTAL_BYTES_MAX (256 * MiB)
+/* A load of __consumer_offsets reads the log in chunks of this size (Kafka's
+ * offsets.load.buffer.size); a read always returns at least one whole batch. */
+#define OFFSETS_LOAD_READ_BYTES (5 * MiB)
 
 /* ---- relations --------------------------------------------------------------------------- */
 
@@ -173,5 +194,9 @@ _Static_assert(2ull * COMPACTION_KEYS_MAX * 24 <= 48 * MiB,
                "the key map stays within its stated bound");
 _Static_assert(INDEX_FILE_BYTES_MAX >= INDEX_ENTRIES_MAX * TIME_INDEX_ENTRY_BYTES,
                "tape verify reads any index the default interval can produce");
+_Static_assert(OFFSETS_PER_GROUP_MAX <= OFFSETS_MAX, "one group can reach its own bound");
+_Static_assert(OFFSET_METADATA_BYTES_MAX <= INT16_MAX, "metadata is an int16-length string");
+_Static_assert(OFFSET_METADATA_TOTAL_BYTES_MAX >= OFFSET_METADATA_BYTES_MAX,
+               "one offset at the metadata limit fits");
 
 #endif

@@ -29,6 +29,8 @@ int16_t kafka_error_from(int err)
 		return KAFKA_INVALID_PRODUCER_EPOCH;
 	case -TAPE_ECODEC:
 		return KAFKA_UNSUPPORTED_COMPRESSION_TYPE;
+	case -TAPE_EMETADATA:
+		return KAFKA_OFFSET_METADATA_TOO_LARGE;
 	case -TAPE_EBUSY:
 		return KAFKA_REQUEST_TIMED_OUT; /* retriable: the partition is busy, try again */
 	case -TAPE_ECLOSED:
