@@ -75,6 +75,7 @@ static int table_insert(struct broker *b, struct topic *t)
 	size_t s = slot(b, t->name, strlen(t->name));
 	t->hnext = b->table[s];
 	b->table[s] = t;
+	t->broker = b;
 	b->topics_count++;
 	return 0;
 }
@@ -430,6 +431,32 @@ void broker_close(struct broker *b)
 	free(b->table);
 	free(b->data_dir);
 	free(b);
+}
+
+int broker_ensure_topic(struct broker *b, const char *name, int32_t partitions,
+                        const struct topic_config *cfg, struct topic **out)
+{
+	struct topic *t = broker_topic(b, kstr_from(name));
+	if (!t) {
+		t = topic_new(name, partitions, 1);
+		if (!t)
+			return -ENOMEM;
+		for (unsigned i = 0; cfg && i < cfg->count; i++) {
+			t->cfg.entries[i].id = cfg->entries[i].id;
+			t->cfg.entries[i].value = strdup(cfg->entries[i].value);
+			t->cfg.count++;
+		}
+		int rc = table_insert(b, t);
+		if (rc == 0)
+			rc = metadata_write(b, b->producer_id_limit);
+		if (rc == 0)
+			rc = open_topic_partitions(b, t);
+		if (rc < 0)
+			return rc;
+		diag_info("created internal topic %s with %d partitions", name, partitions);
+	}
+	*out = t;
+	return 0;
 }
 
 /* ---- producer ids ------------------------------------------------------------------------ */

@@ -49,6 +49,7 @@ struct topic {
 	enum topic_state state;
 	bool internal;
 	unsigned opening; /* partitions still being opened by helper jobs */
+	struct broker *broker;
 	struct topic *hnext;
 };
 
@@ -66,6 +67,7 @@ struct broker {
 	/* Called before a partition goes away (topic deletion), to answer its waiters. */
 	void (*partition_gone)(struct pslot *slot);
 	unsigned jobs_inflight;
+	void *owner; /* the server, for its callbacks */
 };
 
 /* Blocking: reads the checkpoint, adopts and opens every partition (recovery runs here). */
@@ -92,6 +94,10 @@ bool broker_topic_name_valid(struct kstr name);
 int broker_create_topic(struct broker *b, struct kstr name, int32_t partitions,
                         int16_t replication_factor, const struct topic_config *cfg,
                         void (*done)(void *arg, int err), void *arg, const char **errmsg);
+/* Blocking (start-up): the topic, created with these partitions and configs when it does not
+ * exist yet (internal topics such as __consumer_offsets). 0 or -errno. */
+int broker_ensure_topic(struct broker *b, const char *name, int32_t partitions,
+                        const struct topic_config *cfg, struct topic **out);
 /* Deletes a topic (see the file comment). Returns 0 or -ENOENT. */
 int broker_delete_topic(struct broker *b, struct kstr name);
 

@@ -34,6 +34,9 @@ void handle_heartbeat(struct server *srv, struct request *req);
 void handle_leave_group(struct server *srv, struct request *req);
 void handle_describe_groups(struct server *srv, struct request *req);
 void handle_list_groups(struct server *srv, struct request *req);
+void handle_offset_commit(struct server *srv, struct request *req);
+void handle_offset_fetch(struct server *srv, struct request *req);
+void handle_delete_groups(struct server *srv, struct request *req);
 void handle_create_topics(struct server *srv, struct request *req);
 void handle_delete_topics(struct server *srv, struct request *req);
 void handle_describe_configs(struct server *srv, struct request *req);
@@ -44,6 +47,9 @@ void handle_heartbeat(struct server *srv, struct request *req);
 void handle_leave_group(struct server *srv, struct request *req);
 void handle_describe_groups(struct server *srv, struct request *req);
 void handle_list_groups(struct server *srv, struct request *req);
+void handle_offset_commit(struct server *srv, struct request *req);
+void handle_offset_fetch(struct server *srv, struct request *req);
+void handle_delete_groups(struct server *srv, struct request *req);
 
 /* Answers ApiVersions with a version above ours: Kafka's v0 layout with error 35. */
 void api_versions_answer_unsupported(struct server *srv, struct request *req);

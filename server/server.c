@@ -12,6 +12,7 @@
 #include "base/diag.h"
 #include "base/errors.h"
 #include "consumer-groups/group.h"
+#include "consumer-groups/offsets.h"
 #include "log/compaction.h"
 #include "server/broker.h"
 #include "server/purgatory.h"
@@ -29,7 +30,11 @@ static void progress(struct partition *p, void *arg)
 	int64_t hw = partition_config(p)->flush_mode == FLUSH_FSYNC ? partition_durable_end(p)
 	                                                            : partition_written_end(p);
 	partition_set_high_watermark(p, hw);
-	purgatory_wake(arg, false);
+	struct pslot *slot = arg;
+	purgatory_wake(slot, false);
+	struct server *srv = slot->topic->broker ? slot->topic->broker->owner : NULL;
+	if (srv && srv->offsets && slot->topic == srv->offsets_topic)
+		offset_store_progress(srv->offsets, slot->index);
 }
 
 static void gone(struct pslot *slot)
@@ -59,6 +64,17 @@ static void each_partition(struct server *srv, void (*fn)(struct server *, struc
 	broker_each_topic(srv->broker, each_topic, &e);
 }
 
+/* offsets.retention.minutes counts from when a group became empty, on the wall clock; the
+ * coordinator keeps that time on the monotonic one. */
+static int64_t empty_since(void *arg, struct kstr group)
+{
+	struct server *srv = arg;
+	int64_t t = group_empty_since(srv->groups, group);
+	if (t <= 0)
+		return t;
+	return clock_wall_ms() - (clock_mono_ms() - t);
+}
+
 static void clean_one(struct server *srv, struct topic *t, int32_t i)
 {
 	(void)srv;
@@ -77,6 +93,9 @@ static void housekeeping(struct io_op *op, int32_t res, uint32_t flags)
 	if (srv->stopping)
 		return;
 	each_partition(srv, clean_one);
+	offset_store_expire(srv->offsets, clock_wall_ms(),
+	                    config_int(srv->cfg, CFG_OFFSETS_RETENTION_MINUTES) * 60 * 1000,
+	                    empty_since, srv);
 	reactor_timer_start(srv->reactor, &srv->housekeeping, housekeeping,
 	                    (uint64_t)config_int(srv->cfg, CFG_RETENTION_CHECK_INTERVAL_MS) *
 	                        1000000u);
@@ -95,6 +114,43 @@ static void group_tick_fired(struct io_op *op, int32_t res, uint32_t flags)
 	group_tick(srv->groups, clock_mono_ms());
 	reactor_timer_start(srv->reactor, &srv->group_timer, group_tick_fired,
 	                    GROUP_TICK_MS * 1000000u);
+}
+
+static void touch_group(void *arg, struct kstr group)
+{
+	struct server *srv = arg;
+	group_touch(srv->groups, group, clock_mono_ms());
+}
+
+/* __consumer_offsets (compacted, created at the first start) and the committed offsets in it:
+ * every group with offsets exists (Empty) for ListGroups and DescribeGroups. */
+static int open_offsets(struct server *srv)
+{
+	struct topic_config tc;
+	topic_config_init(&tc);
+	char err[128];
+	topic_config_set(&tc, "cleanup.policy", "compact", err, sizeof(err));
+	topic_config_set(&tc, "segment.bytes", "104857600", err, sizeof(err));
+	int rc = broker_ensure_topic(srv->broker, OFFSETS_TOPIC,
+	                             (int32_t)config_int(srv->cfg, CFG_OFFSETS_TOPIC_PARTITIONS),
+	                             &tc, &srv->offsets_topic);
+	topic_config_free(&tc);
+	if (rc < 0)
+		return rc;
+	srv->offsets_topic->internal = true;
+	struct offset_store_config ocfg;
+	offset_store_config_default(&ocfg);
+	rc = offset_store_open(srv->reactor, srv->offsets_topic->parts,
+	                       srv->offsets_topic->partitions_count, &ocfg, &srv->offsets);
+	if (rc == 0)
+		rc = offset_store_load(srv->offsets);
+	if (rc < 0) {
+		diag_error("%s: cannot load committed offsets: %s", OFFSETS_TOPIC,
+		           tape_strerror(rc));
+		return rc;
+	}
+	offset_store_each_group(srv->offsets, touch_group, srv);
+	return 0;
 }
 
 int server_start(struct server *srv, struct reactor *r, struct config *cfg)
@@ -118,6 +174,13 @@ int server_start(struct server *srv, struct reactor *r, struct config *cfg)
 		return -ENOMEM;
 	int rc = broker_open(&srv->broker, r, cfg, progress, gone);
 	if (rc < 0) {
+		group_coordinator_free(srv->groups);
+		return rc;
+	}
+	srv->broker->owner = srv;
+	rc = open_offsets(srv);
+	if (rc < 0) {
+		broker_close(srv->broker);
 		group_coordinator_free(srv->groups);
 		return rc;
 	}
@@ -179,6 +242,15 @@ void server_stop(struct server *srv)
 	deadline = clock_mono_ms() + 5000;
 	while (srv->conns_count && clock_mono_ms() < deadline)
 		reactor_run_once(srv->reactor, 100 * 1000000);
+	deadline = clock_mono_ms() + 5000;
+	while (offset_store_inflight(srv->offsets) && clock_mono_ms() < deadline)
+		reactor_run_once(srv->reactor, 100 * 1000000);
+	if (offset_store_inflight(srv->offsets) == 0)
+		offset_store_close(srv->offsets);
+	else
+		diag_error("commits still in flight at the stop: their answers are lost, the "
+		           "log keeps what was durable");
+	srv->offsets = NULL;
 	diag_info("closing partitions");
 	broker_close(srv->broker);
 	srv->broker = NULL;

@@ -31,6 +31,8 @@
 
 struct broker;
 struct group_coordinator;
+struct offset_store;
+struct topic;
 struct conn;
 struct server;
 
@@ -95,6 +97,8 @@ struct server {
 	struct config *cfg;
 	struct broker *broker;
 	struct group_coordinator *groups;
+	struct offset_store *offsets; /* committed offsets, in __consumer_offsets */
+	struct topic *offsets_topic;
 	struct io_timer group_timer; /* the coordinator's deadlines */
 	struct listener listeners[LISTENERS_MAX];
 	unsigned listeners_count;
