@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/integration/kcat_metadata.sh: `kcat -L` (Metadata v4 through librdkafka 2.0.2) against
-# a fresh taped: the one broker, at the advertised address and marked controller, no topics;
+# a fresh taped: the one broker, at the advertised address and marked controller, and only
+# the internal __consumer_offsets topic;
 # then topics auto-created by producing (one with num.partitions, one from a second Metadata
 # request) are listed with every partition led by broker 0, replicas and ISR 0, in the text
 # and the JSON (-J) outputs, and `kcat -L -t` lists one topic alone.
@@ -14,7 +15,10 @@ kcat_run -L >"$WORK/empty.txt" 2>"$WORK/kcat.err" || fail "kcat -L: $(cat "$WORK
 grep -qx ' 1 brokers:' "$WORK/empty.txt" || fail "brokers: $(cat "$WORK/empty.txt")"
 grep -qx "  broker 0 at $TAPED_BROKER (controller)" "$WORK/empty.txt" ||
 	fail "broker line: $(cat "$WORK/empty.txt")"
-grep -qx ' 0 topics:' "$WORK/empty.txt" || fail "expected no topics: $(cat "$WORK/empty.txt")"
+# The only topic of a fresh broker is the internal one that holds committed offsets.
+grep -qx ' 1 topics:' "$WORK/empty.txt" || fail "expected one topic: $(cat "$WORK/empty.txt")"
+grep -q '  topic "__consumer_offsets" with 50 partitions:' "$WORK/empty.txt" ||
+	fail "expected __consumer_offsets: $(cat "$WORK/empty.txt")"
 
 # Two topics, auto-created by the producer's Metadata request.
 for t in alpha beta.two; do
@@ -24,14 +28,14 @@ done
 
 kcat_run -L >"$WORK/all.txt" 2>"$WORK/kcat.err" || fail "kcat -L: $(cat "$WORK/kcat.err")"
 grep -qx "  broker 0 at $TAPED_BROKER (controller)" "$WORK/all.txt" || fail "broker line"
-grep -qx ' 2 topics:' "$WORK/all.txt" || fail "topics: $(cat "$WORK/all.txt")"
+grep -qx ' 3 topics:' "$WORK/all.txt" || fail "topics: $(cat "$WORK/all.txt")"
 for t in alpha beta.two; do
 	grep -qx "  topic \"$t\" with 3 partitions:" "$WORK/all.txt" ||
 		fail "topic $t: $(cat "$WORK/all.txt")"
 done
 for p in 0 1 2; do
 	n=$(grep -cx "    partition $p, leader 0, replicas: 0, isrs: 0" "$WORK/all.txt")
-	[ "$n" -eq 2 ] || fail "partition $p is listed $n times, expected 2: $(cat "$WORK/all.txt")"
+	[ "$n" -eq 3 ] || fail "partition $p is listed $n times, expected 3 (two topics and __consumer_offsets): $(cat "$WORK/all.txt")"
 done
 grep -q 'err' "$WORK/all.txt" && fail "an error in the listing: $(cat "$WORK/all.txt")"
 
@@ -50,7 +54,7 @@ m = json.load(open(sys.argv[1]))
 port = int(sys.argv[2])
 assert m["controllerid"] == 0, m
 assert m["brokers"] == [{"id": 0, "name": "127.0.0.1:%d" % port}], m["brokers"]
-topics = {t["topic"]: t for t in m["topics"]}
+topics = {t["topic"]: t for t in m["topics"] if t["topic"] != "__consumer_offsets"}
 assert sorted(topics) == ["alpha", "beta.two"], topics
 for t in topics.values():
     assert "error" not in t, t
