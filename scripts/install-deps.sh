@@ -12,6 +12,10 @@ packages=(
 	kcat python3                                             # integration tests: kcat, raw frames
 )
 
+# Node.js for the kafkajs integration tests: Debian's, unless a node is already installed
+# (some machines carry NodeSource's build, whose nodejs package bundles npm).
+command -v npm >/dev/null || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
