@@ -793,8 +793,10 @@ void group_sync(struct group_coordinator *gc, const struct group_sync_request *r
 {
 	(void)gc;
 	struct group *g = find_group(gc, req->group_id);
-	struct member *m;
-	int16_t code = lookup(g, req->member_id, req->group_instance_id, &m);
+	struct member *m = NULL;
+	int16_t code = req->group_id.len <= 0
+	                   ? KAFKA_INVALID_GROUP_ID
+	                   : lookup(g, req->member_id, req->group_instance_id, &m);
 	if (code == KAFKA_NONE && req->generation_id != g->generation)
 		code = KAFKA_ILLEGAL_GENERATION;
 	if (code == KAFKA_NONE && g->state == G_PREPARING)
@@ -832,8 +834,10 @@ void group_sync(struct group_coordinator *gc, const struct group_sync_request *r
 int16_t group_heartbeat(struct group_coordinator *gc, struct kstr group_id, struct kstr member_id,
                         struct kstr group_instance_id, int32_t generation_id, int64_t now_ms)
 {
+	if (group_id.len <= 0)
+		return KAFKA_INVALID_GROUP_ID;
 	struct group *g = find_group(gc, group_id);
-	struct member *m;
+	struct member *m = NULL;
 	int16_t code = lookup(g, member_id, group_instance_id, &m);
 	if (code != KAFKA_NONE)
 		return code;
@@ -847,6 +851,8 @@ int16_t group_heartbeat(struct group_coordinator *gc, struct kstr group_id, stru
 int16_t group_leave(struct group_coordinator *gc, struct kstr group_id, struct kstr member_id,
                     struct kstr group_instance_id, int64_t now_ms)
 {
+	if (group_id.len <= 0)
+		return KAFKA_INVALID_GROUP_ID;
 	struct group *g = find_group(gc, group_id);
 	if (!g)
 		return KAFKA_UNKNOWN_MEMBER_ID;

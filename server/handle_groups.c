@@ -190,6 +190,8 @@ void handle_leave_group(struct server *srv, struct request *req)
 	int64_t now = clock_mono_ms();
 	if (req->hdr.api_version < 3) {
 		resp.error_code = group_leave(srv->groups, r.group_id, r.member_id, KSTR_NULL, now);
+	} else if (r.group_id.len <= 0) {
+		resp.error_code = KAFKA_INVALID_GROUP_ID; /* Kafka: no member is looked at */
 	} else {
 		/* A batch of members, each answered on its own (KIP-345). */
 		resp.members_count = r.members_count;

@@ -403,6 +403,17 @@ Test(group, errors)
 	cr_assert_eq(group_commit_allowed(gc, KSTR("solo"), KSTR(""), KSTR_NULL, -1, now), 0);
 	cr_assert_eq(group_commit_allowed(gc, KSTR(""), KSTR(""), KSTR_NULL, -1, now),
 	             KAFKA_INVALID_GROUP_ID);
+	/* An empty group id is refused before any member is looked for (Kafka's order). */
+	cr_assert_eq(group_heartbeat(gc, KSTR(""), KSTR("m"), KSTR_NULL, 1, now),
+	             KAFKA_INVALID_GROUP_ID);
+	cr_assert_eq(group_leave(gc, KSTR(""), KSTR("m"), KSTR_NULL, now), KAFKA_INVALID_GROUP_ID);
+	struct group_sync_request empty_sync = { .group_id = KSTR(""),
+		                                 .member_id = KSTR("m"),
+		                                 .group_instance_id = KSTR_NULL,
+		                                 .generation_id = 1 };
+	a.sync_error = 0;
+	group_sync(gc, &empty_sync, now, on_sync, &a);
+	cr_assert_eq(a.sync_error, KAFKA_INVALID_GROUP_ID);
 	cr_assert_eq(group_delete(gc, KSTR("g")), KAFKA_NON_EMPTY_GROUP);
 	cr_assert_eq(group_delete(gc, KSTR("solo")), 0);
 	cr_assert_eq(group_delete(gc, KSTR("solo")), KAFKA_GROUP_ID_NOT_FOUND);
