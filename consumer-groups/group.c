@@ -689,6 +689,12 @@ void group_join(struct group_coordinator *gc, const struct group_join_request *r
 		join_error(done, arg, KAFKA_INVALID_SESSION_TIMEOUT, NULL);
 		return;
 	}
+	/* A member id names a member of an existing group; only a new member makes a group
+	 * (Kafka's getOrMaybeCreateGroup), so stale ids after a restart leave nothing behind. */
+	if (req->member_id.len > 0 && !find_group(gc, req->group_id)) {
+		join_error(done, arg, KAFKA_UNKNOWN_MEMBER_ID, NULL);
+		return;
+	}
 	struct group *g = get_group(gc, req->group_id, now_ms);
 	if (!g) {
 		join_error(done, arg, KAFKA_COORDINATOR_NOT_AVAILABLE, NULL);
@@ -884,8 +890,10 @@ int16_t group_commit_allowed(struct group_coordinator *gc, struct kstr group_id,
 	if (group_id.len <= 0)
 		return KAFKA_INVALID_GROUP_ID;
 	struct group *g = find_group(gc, group_id);
-	if (generation_id < 0 && (!g || g->state == G_EMPTY)) {
-		/* A standalone commit: the group exists from now on, Empty. */
+	bool standalone = generation_id < 0 && member_id.len <= 0 && group_instance_id.len < 0;
+	if (standalone && (!g || g->state == G_EMPTY)) {
+		/* A standalone commit: the group exists from now on, Empty. A commit naming a
+		 * member (or instance) is checked as that member's, as Kafka does. */
 		return get_group(gc, group_id, now_ms) ? KAFKA_NONE
 		                                       : KAFKA_COORDINATOR_NOT_AVAILABLE;
 	}

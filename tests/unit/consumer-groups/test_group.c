@@ -419,6 +419,27 @@ Test(group, errors)
 	cr_assert_eq(group_delete(gc, KSTR("solo")), KAFKA_GROUP_ID_NOT_FOUND);
 }
 
+Test(group, join_with_an_id_makes_no_group)
+{
+	/* A member id from before a coordinator restart: the group is not made again by it. */
+	struct client x;
+	init_client(&x, "x");
+	snprintf(x.member_id, sizeof(x.member_id), "x-from-before");
+	join(&x, 5);
+	cr_assert_eq(x.join_error, KAFKA_UNKNOWN_MEMBER_ID);
+	cr_assert_not(group_describe(gc, KSTR("g"), on_describe, &(struct described){ 0 }));
+	/* Nor by a commit that names a member: only a standalone one (no member) makes one. */
+	cr_assert_eq(group_commit_allowed(gc, KSTR("g"), KSTR("x-from-before"), KSTR_NULL, -1, now),
+	             KAFKA_UNKNOWN_MEMBER_ID);
+	cr_assert_eq(group_commit_allowed(gc, KSTR("g"), KSTR(""), KSTR("inst"), -1, now),
+	             KAFKA_UNKNOWN_MEMBER_ID);
+	cr_assert_not(group_describe(gc, KSTR("g"), on_describe, &(struct described){ 0 }));
+	cr_assert_eq(group_commit_allowed(gc, KSTR("g"), KSTR(""), KSTR_NULL, -1, now), 0);
+	cr_assert_str_eq(describe().state, "Empty");
+	cr_assert_eq(group_commit_allowed(gc, KSTR("g"), KSTR("x-from-before"), KSTR_NULL, -1, now),
+	             KAFKA_UNKNOWN_MEMBER_ID, "a named member is checked on an Empty group too");
+}
+
 Test(group, static_member_rejoins_without_rebalance)
 {
 	struct client a, b;
