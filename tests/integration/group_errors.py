@@ -109,11 +109,17 @@ def case_member_id_required():
         expect("JoinGroup v%d without id joins at once" % v, (j["error"], j["generation"]),
                (0, 1))
         c.close()
-    # An id the coordinator never gave: 25.
+    # An id the coordinator never gave: 25; for a group that does not exist, 25 too and the
+    # group is not made by it (as after a restart, when old members come back with their ids).
     c = conn()
     j = c.join_group("mir-v5", version=5, session_timeout_ms=SESSION_MS,
                      member_id="rawkafka-made-up")
     expect("JoinGroup with a made-up member id", j["error"], 25)
+    for v in (0, 5):
+        j = c.join_group("mir-nothing", version=v, session_timeout_ms=SESSION_MS,
+                         member_id="rawkafka-from-before")
+        expect("JoinGroup v%d with an id, unknown group" % v, j["error"], 25)
+    expect("the unknown group after it", state("mir-nothing")["state"], "Dead")
     c.close()
 
 
@@ -140,7 +146,8 @@ def case_illegal_generation():
 
 def case_unknown_member():
     """SyncGroup, Heartbeat, OffsetCommit, LeaveGroup by a member the group does not know: 25;
-    also for a group that does not exist at all."""
+    also for a group that does not exist at all; a commit with generation -1 that names a
+    member is that member's (25), not a standalone one, and makes no group."""
     c = conn()
     g = "unknown-member"
     me, gen = form_stable(c, g)
@@ -156,6 +163,12 @@ def case_unknown_member():
     expect("standalone OffsetCommit into a Stable group",
            c.offset_commit(g, [(TOPIC, [(0, 1, "")])]), {(TOPIC, 0): 25})
     expect("nothing committed", c.offset_fetch(g, [(TOPIC, [0])])[1][(TOPIC, 0)][0], -1)
+    # Generation -1 but a member named: that member's commit, even where nobody is (Kafka).
+    for grp in ("unknown-member-empty", g):
+        expect("OffsetCommit generation -1 by a stranger in %s" % grp,
+               c.offset_commit(grp, [(TOPIC, [(0, 1, "")])], member_id="stranger"),
+               {(TOPIC, 0): 25})
+    expect("no group made by it", state("unknown-member-empty")["state"], "Dead")
     expect("the member is still fine", c.heartbeat(g, gen, me), 0)
     c.close()
 
@@ -255,8 +268,9 @@ def case_commit_completing():
 
 def case_heartbeat_preparing():
     """A second member joins a Stable group: the group is PreparingRebalance until the first
-    rejoins; its heartbeat and a SyncGroup of the current generation answer 27, and OffsetCommit of the current generation is still accepted (Kafka
-    accepts commits while PreparingRebalance). The first rejoins; both get generation + 1."""
+    rejoins; its heartbeat and a SyncGroup of the current generation answer 27, and an
+    OffsetCommit of the current generation is still accepted (Kafka accepts commits while
+    PreparingRebalance). The first rejoins; both get generation + 1."""
     c, c2 = conn(), conn()
     g = "preparing"
     me, gen = form_stable(c, g)
@@ -371,7 +385,7 @@ def case_standalone_commits():
     them: 0 on an unknown group (which then exists, Empty, protocol type "") and on an Empty
     one; OffsetFetch returns them, null and "" metadata kept apart, -1 where nothing was
     committed, by name and with null topics (every committed partition), at v1-v5; commits at
-    every version v2-v7."""
+    every version v2-v7; a partition or topic that does not exist: 3."""
     c = conn()
     g = "kept"
     got = c.offset_commit(g, [(TOPIC, [(0, 1000, None), (1, 1001, ""), (2, 1002, "meta")])])
@@ -386,6 +400,10 @@ def case_standalone_commits():
     for v in (1, 2, 3, 4, 5):
         _, f = c.offset_fetch(g, [(TOPIC, [0, 1, 2, 3])], version=v)
         expect("OffsetFetch v%d" % v, f, KEPT)
+    got = c.offset_commit("kept-unknown",
+                          [(TOPIC, [(4, 1, "")]), ("no-such-topic", [(0, 1, "")])])
+    expect("standalone commit to unknown partitions", got,
+           {(TOPIC, 4): 3, ("no-such-topic", 0): 3})
     _, f = c.offset_fetch("kept-nothing", [(TOPIC, [0])])
     expect("OffsetFetch of a group with no commits", f[(TOPIC, 0)], (-1, "", 0))
     c.close()

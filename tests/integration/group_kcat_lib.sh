@@ -98,7 +98,8 @@ gk_member_start() {
 	mkdir -p "$GK_WORK/m"
 	stdbuf -oL -eL kcat -b "$TAPED_BOOTSTRAP" -G "$group" "$GK_TOPIC" -f '%p %o %s\n' \
 		-X client.id="$name" -X auto.offset.reset=earliest -X session.timeout.ms=6000 \
-		-X heartbeat.interval.ms=500 -X log.queue=true "$@" >>"$GK_WORK/m/$name.out" 2>>"$GK_WORK/members.log" &
+		-X heartbeat.interval.ms=500 -X log.queue=true "$@" >>"$GK_WORK/m/$name.out" \
+		2>>"$GK_WORK/members.log" &
 	GK_PID[$name]=$!
 }
 

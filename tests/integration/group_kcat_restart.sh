@@ -79,7 +79,8 @@ start_taped "$GK_WORK" "${conf[@]}"
 [ "$TAPED_PORT" = "$port" ] || fail "the restarted taped listens on $TAPED_PORT, not $port"
 committed "$GK_WORK/after"
 join "$GK_WORK/before" "$GK_WORK/after" | awk '$3 < $2 { print; bad = 1 } END { exit bad }' \
-	>"$GK_WORK/lost" || fail "commits lost in the crash (partition before after): $(cat "$GK_WORK/lost")"
+	>"$GK_WORK/lost" ||
+	fail "commits lost in the crash (partition before after): $(cat "$GK_WORK/lost")"
 echo "$TEST_NAME: restarted; committed: $(paste -sd' ' "$GK_WORK/after")"
 
 # The members (still the same processes) rejoin and go on; the producer goes on too.

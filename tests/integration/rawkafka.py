@@ -7,8 +7,9 @@ RecordBatch v2 (CRC-32C computed here), Fetch v4-11, InitProducerId v0-1, Create
 and the group APIs (FindCoordinator v0-2, JoinGroup v0-5, SyncGroup v0-3, Heartbeat v0-3,
 LeaveGroup v0-3, OffsetCommit v2-7, OffsetFetch v1-5, DescribeGroups v0-4, ListGroups v0-2,
 DeleteGroups v0-1); and the decoders for their responses. JoinGroup and SyncGroup answers may
-be parked by the coordinator: Conn.send_request and Conn.recv_response split a call in two. Layouts: /work/shared/reference/kafka-protocol.md
-(sections 3, 5, 6). Nothing here is clever: every encoder is the field list in wire order.
+be parked by the coordinator: Conn.send_request and Conn.recv_response split a call in two.
+Layouts: /work/shared/reference/kafka-protocol.md (sections 3, 5, 6, 10). Nothing here is
+clever: every encoder is the field list in wire order.
 """
 
 import errno
