@@ -99,6 +99,7 @@ struct group {
 	int64_t initial_limit; /* the initial delay never passes the rebalance timeout */
 	int64_t sync_deadline; /* CompletingRebalance */
 	int64_t empty_since;
+	int64_t committed_ms; /* the last standalone commit: its offsets may not be stored yet */
 };
 
 struct group_coordinator {
@@ -894,8 +895,11 @@ int16_t group_commit_allowed(struct group_coordinator *gc, struct kstr group_id,
 	if (standalone && (!g || g->state == G_EMPTY)) {
 		/* A standalone commit: the group exists from now on, Empty. A commit naming a
 		 * member (or instance) is checked as that member's, as Kafka does. */
-		return get_group(gc, group_id, now_ms) ? KAFKA_NONE
-		                                       : KAFKA_COORDINATOR_NOT_AVAILABLE;
+		g = get_group(gc, group_id, now_ms);
+		if (!g)
+			return KAFKA_COORDINATOR_NOT_AVAILABLE;
+		g->committed_ms = now_ms;
+		return KAFKA_NONE;
 	}
 	struct member *m;
 	int16_t code = lookup(g, member_id, group_instance_id, &m);
@@ -931,6 +935,28 @@ int16_t group_delete(struct group_coordinator *gc, struct kstr group_id)
 	gc->count--;
 	free_group(g);
 	return KAFKA_NONE;
+}
+
+int32_t group_forget_empty(struct group_coordinator *gc, int64_t now_ms, int64_t empty_ms_min,
+                           bool (*keep)(void *arg, struct kstr group_id), void *arg)
+{
+	int32_t n = 0;
+	for (size_t i = 0; i < gc->cap; i++)
+		for (struct group **pp = &gc->table[i]; *pp;) {
+			struct group *g = *pp;
+			int64_t since =
+			    g->empty_since > g->committed_ms ? g->empty_since : g->committed_ms;
+			if (g->state != G_EMPTY || g->members || g->pending ||
+			    now_ms - since < empty_ms_min || keep(arg, kstr_from(g->id))) {
+				pp = &g->hnext;
+				continue;
+			}
+			*pp = g->hnext;
+			gc->count--;
+			free_group(g);
+			n++;
+		}
+	return n;
 }
 
 /* ---- deadlines ---------------------------------------------------------------------------- */
