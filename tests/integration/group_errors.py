@@ -1,6 +1,7 @@
 """tests/integration/group_errors.py: the group coordinator's error paths, each with the exact
 Kafka error code, over raw frames (rawkafka.py). Run by group_errors.sh against a taped started
-with group.initial.rebalance.delay.ms=0 and group.min.session.timeout.ms=6000.
+with group.initial.rebalance.delay.ms=0, group.min.session.timeout.ms=6000 and
+log.retention.check.interval.ms=1000.
 
   python3 group_errors.py before --port P    every case below; leaves group "deleted-later"
                                              deleted and group "kept" with committed offsets
@@ -423,11 +424,13 @@ def check_kept(c):
 
 def case_sessions_expire():
     """Deadlines: a member that stops heartbeating is removed after its session timeout
-    (its heartbeat then answers 25, the group is Empty); an id given with 79 and never used
-    expires too (the rejoin with it answers 25)."""
+    (its heartbeat then answers 25, the group is Empty: kept, it has an offset); an id given
+    with 79 and never used expires too (the rejoin with it answers 25)."""
     c = conn()
     g, gp = "expire", "expire-pending"
     me, gen = form_stable(c, g)
+    expect("a commit", c.offset_commit(g, [(TOPIC, [(0, 1, "")])], generation=gen, member_id=me),
+           {(TOPIC, 0): 0})
     j = c.join_group(gp, session_timeout_ms=SESSION_MS)
     expect("79 for the pending member", j["error"], 79)
     time.sleep(SESSION_MS / 1000.0 + 1.0)
@@ -438,10 +441,49 @@ def case_sessions_expire():
     c.close()
 
 
+def case_forget_empty():
+    """Groups left Empty without committed offsets are forgotten by the next housekeeping
+    (log.retention.check.interval.ms=1000 here) once Empty for a whole interval, as Kafka's
+    cleanup does: one made by an abandoned JoinGroup (79, then the pending member leaves), one
+    whose only member left; not one with offsets, nor one with a member."""
+    c = conn()
+    j = c.join_group("forget-pending", session_timeout_ms=SESSION_MS)
+    expect("79", j["error"], 79)
+    expect("the pending member leaves", c.leave_group("forget-pending", j["member_id"],
+                                                      version=1)[0], 0)
+    me, gen = form_stable(c, "forget-left")
+    expect("LeaveGroup", c.leave_group("forget-left", me, version=1)[0], 0)
+    me2, gen2 = form_stable(c, "forget-busy")
+    expect("standalone commit", c.offset_commit("forget-kept", [(TOPIC, [(0, 5, None)])]),
+           {(TOPIC, 0): 0})
+    _, listed = c.list_groups()
+    for g in ("forget-pending", "forget-left", "forget-busy", "forget-kept"):
+        if g not in listed:
+            raise AssertionError("%s not listed before: %r" % (g, listed))
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        _, listed = c.list_groups()
+        if "forget-pending" not in listed and "forget-left" not in listed:
+            break
+        expect("the busy member's heartbeat", c.heartbeat("forget-busy", gen2, me2), 0)
+        time.sleep(0.2)
+    for g in ("forget-pending", "forget-left"):
+        if g in listed:
+            raise AssertionError("%s still listed after 5 s" % g)
+        expect("DescribeGroups " + g, state(g)["state"], "Dead")
+    for g in ("forget-busy", "forget-kept"):
+        if g not in listed:
+            raise AssertionError("%s forgotten: %r" % (g, listed))
+    expect("forget-kept's offset", c.offset_fetch("forget-kept", [(TOPIC, [0])])[1][(TOPIC, 0)],
+           (5, None, 0))
+    c.close()
+
+
 CASES = [case_topic, case_member_id_required, case_illegal_generation, case_unknown_member,
          case_session_timeout_bounds, case_inconsistent_protocol, case_metadata_too_large,
          case_commit_completing, case_heartbeat_preparing, case_empty_group_id,
-         case_delete_groups, case_leave_batch, case_standalone_commits, case_sessions_expire]
+         case_delete_groups, case_leave_batch, case_standalone_commits, case_forget_empty,
+         case_sessions_expire]
 
 
 def after_restart():

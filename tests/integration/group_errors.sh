@@ -5,8 +5,9 @@
 # INCONSISTENT_GROUP_PROTOCOL, 12 OFFSET_METADATA_TOO_LARGE (nothing committed), 27 for a commit
 # during CompletingRebalance and a heartbeat during PreparingRebalance, 24 INVALID_GROUP_ID,
 # DeleteGroups 68/69/0 (offsets gone), LeaveGroup v3 batches, standalone commits with null and
-# "" metadata kept apart, session and pending-member expiry. Then SIGTERM and a restart on the
-# same data: the standalone commits are still there, the deleted group's offsets still gone.
+# "" metadata kept apart, session and pending-member expiry, Empty groups without offsets
+# forgotten by the housekeeping. Then SIGTERM and a restart on the same data: the standalone
+# commits are still there, the deleted group's offsets still gone.
 set -uo pipefail
 TEST_NAME=group_errors
 source "$(dirname "$0")/lib.sh"
@@ -15,7 +16,7 @@ command -v python3 >/dev/null || skip "python3 is not installed"
 work=$(mktemp -d)
 trap 'stop_taped; rm -rf "$work"' EXIT
 conf=(group.initial.rebalance.delay.ms=0 group.min.session.timeout.ms=6000
-	group.max.session.timeout.ms=1800000)
+	group.max.session.timeout.ms=1800000 log.retention.check.interval.ms=1000)
 py() {
 	timeout 120 python3 "$(dirname "$0")/group_errors.py" "$@" --port "$TAPED_PORT"
 }
