@@ -32,7 +32,9 @@ def conn():
 
 def expect(what, got, want):
     if got != want:
-        raise AssertionError("%s: got %r, want %r" % (what, got, want))
+        g, w = repr(got), repr(want)
+        raise AssertionError("%s: got %s, want %s" % (what, g if len(g) < 400 else g[:400] + "...",
+                                                     w if len(w) < 400 else w[:400] + "..."))
 
 
 def join_new(c, group, version=5, protocols=(("range", b"\x00\x00"),), **kw):
@@ -479,11 +481,81 @@ def case_forget_empty():
     c.close()
 
 
+def case_large_answers():
+    """Answers much larger than the request that gets them (a request's arena is a multiple of
+    its own size, the answer's state comes from the coordinator): the leader's JoinGroup answer
+    listing 40 members with 300 bytes of metadata each, a follower's SyncGroup answer carrying a
+    20 KB assignment, DescribeGroups of that group, ListGroups of 200 groups, OffsetFetch of
+    every committed partition (400, over two topics). Each must be whole and exact."""
+    g, n = "large", 40
+    meta = lambda i: (b"%03d" % i) * 100
+    lead = conn()
+    me, gen = form_stable(lead, g)
+    others = []
+    for i in range(1, n):
+        c = conn()
+        corr = c.send_request(rk.API_JOIN_GROUP, 0, rk.join_group_body(
+            0, g, session_timeout_ms=SESSION_MS, protocols=(("range", meta(i)),)))
+        others.append((c, corr))
+    deadline = time.monotonic() + 10
+    while len(state(g)["members"]) < n and time.monotonic() < deadline:
+        time.sleep(0.05)  # every join parked before the leader's completes the round
+    j = lead.join_group(g, member_id=me, session_timeout_ms=SESSION_MS,
+                        protocols=(("range", meta(0)),))
+    expect("leader's JoinGroup", (j["error"], j["generation"], len(j["members"])), (0, gen + 1, n))
+    ids = []
+    for c, corr in others:
+        jj = rk.parse_join_group(c.recv_response(corr), 0)
+        expect("follower's JoinGroup", (jj["error"], jj["generation"], jj["leader"]),
+               (0, gen + 1, me))
+        ids.append(jj["member_id"])
+    got = {mid: md for mid, _, md in j["members"]}
+    want = dict(zip([me] + ids, [meta(i) for i in range(n)]))
+    expect("the members and metadata in the leader's answer", got, want)
+    big = lambda i: bytes([i]) * 20000
+    syncs = [c.send_request(rk.API_SYNC_GROUP, 3, rk.sync_group_body(3, g, gen + 1, mid))
+             for (c, _), mid in zip(others, ids)]
+    err, mine = lead.sync_group(g, gen + 1, me, [(mid, big(i)) for i, mid in
+                                                 enumerate([me] + ids)])
+    expect("leader's SyncGroup", (err, mine), (0, big(0)))
+    for i, ((c, _), corr) in enumerate(zip(others, syncs), 1):
+        err, a = rk.parse_sync_group(c.recv_response(corr), 3)
+        expect("follower %d's SyncGroup (%d bytes)" % (i, len(a or b"")), (err, a), (0, big(i)))
+    d = state(g)
+    expect("DescribeGroups", (d["state"], len(d["members"])), ("Stable", n))
+    for mid, _, _, _, md, asg in d["members"]:
+        i = ([me] + ids).index(mid)
+        expect("DescribeGroups member %d" % i, (md, asg), (meta(i), big(i)))
+    for c, _ in others:
+        c.close()
+    lead.close()
+    c = conn()
+    for i in range(200):
+        expect("commit", c.offset_commit("lg-%03d" % i, [(TOPIC, [(0, i, None)])]),
+               {(TOPIC, 0): 0})
+    _, listed = c.list_groups()
+    missing = ["lg-%03d" % i for i in range(200) if "lg-%03d" % i not in listed]
+    expect("groups missing from ListGroups", missing, [])
+    expect("CreateTopics", c.create_topics([("ge-wide", 396, 1)]), {"ge-wide": 0})
+    offsets = [(TOPIC, [(p, 10 + p, "m%d" % p) for p in range(4)]),
+               ("ge-wide", [(p, 1000 + p, None if p % 2 else "") for p in range(396)])]
+    got = c.offset_commit("many-offsets", offsets)
+    expect("commit of 400 partitions", sorted(set(got.values())), [0])
+    _, f = c.offset_fetch("many-offsets")
+    want = {(t, p): (o, m, 0) for t, parts in offsets for p, o, m in parts}
+    expect("OffsetFetch of every committed partition", f, want)
+    for v in (1, 5):
+        _, f = c.offset_fetch("many-offsets", [(t, [p for p, _, _ in parts])
+                                               for t, parts in offsets], version=v)
+        expect("OffsetFetch v%d of 400 partitions by name" % v, f, want)
+    c.close()
+
+
 CASES = [case_topic, case_member_id_required, case_illegal_generation, case_unknown_member,
          case_session_timeout_bounds, case_inconsistent_protocol, case_metadata_too_large,
          case_commit_completing, case_heartbeat_preparing, case_empty_group_id,
          case_delete_groups, case_leave_batch, case_standalone_commits, case_forget_empty,
-         case_sessions_expire]
+         case_large_answers, case_sessions_expire]
 
 
 def after_restart():
