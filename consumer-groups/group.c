@@ -99,6 +99,7 @@ struct group {
 	int64_t initial_limit; /* the initial delay never passes the rebalance timeout */
 	int64_t sync_deadline; /* CompletingRebalance */
 	int64_t empty_since;
+	int64_t committed_ms; /* the last standalone commit: its offsets may not be stored yet */
 };
 
 struct group_coordinator {
@@ -689,6 +690,12 @@ void group_join(struct group_coordinator *gc, const struct group_join_request *r
 		join_error(done, arg, KAFKA_INVALID_SESSION_TIMEOUT, NULL);
 		return;
 	}
+	/* A member id names a member of an existing group; only a new member makes a group
+	 * (Kafka's getOrMaybeCreateGroup), so stale ids after a restart leave nothing behind. */
+	if (req->member_id.len > 0 && !find_group(gc, req->group_id)) {
+		join_error(done, arg, KAFKA_UNKNOWN_MEMBER_ID, NULL);
+		return;
+	}
 	struct group *g = get_group(gc, req->group_id, now_ms);
 	if (!g) {
 		join_error(done, arg, KAFKA_COORDINATOR_NOT_AVAILABLE, NULL);
@@ -793,8 +800,10 @@ void group_sync(struct group_coordinator *gc, const struct group_sync_request *r
 {
 	(void)gc;
 	struct group *g = find_group(gc, req->group_id);
-	struct member *m;
-	int16_t code = lookup(g, req->member_id, req->group_instance_id, &m);
+	struct member *m = NULL;
+	int16_t code = req->group_id.len <= 0
+	                   ? KAFKA_INVALID_GROUP_ID
+	                   : lookup(g, req->member_id, req->group_instance_id, &m);
 	if (code == KAFKA_NONE && req->generation_id != g->generation)
 		code = KAFKA_ILLEGAL_GENERATION;
 	if (code == KAFKA_NONE && g->state == G_PREPARING)
@@ -832,8 +841,10 @@ void group_sync(struct group_coordinator *gc, const struct group_sync_request *r
 int16_t group_heartbeat(struct group_coordinator *gc, struct kstr group_id, struct kstr member_id,
                         struct kstr group_instance_id, int32_t generation_id, int64_t now_ms)
 {
+	if (group_id.len <= 0)
+		return KAFKA_INVALID_GROUP_ID;
 	struct group *g = find_group(gc, group_id);
-	struct member *m;
+	struct member *m = NULL;
 	int16_t code = lookup(g, member_id, group_instance_id, &m);
 	if (code != KAFKA_NONE)
 		return code;
@@ -847,6 +858,8 @@ int16_t group_heartbeat(struct group_coordinator *gc, struct kstr group_id, stru
 int16_t group_leave(struct group_coordinator *gc, struct kstr group_id, struct kstr member_id,
                     struct kstr group_instance_id, int64_t now_ms)
 {
+	if (group_id.len <= 0)
+		return KAFKA_INVALID_GROUP_ID;
 	struct group *g = find_group(gc, group_id);
 	if (!g)
 		return KAFKA_UNKNOWN_MEMBER_ID;
@@ -878,10 +891,15 @@ int16_t group_commit_allowed(struct group_coordinator *gc, struct kstr group_id,
 	if (group_id.len <= 0)
 		return KAFKA_INVALID_GROUP_ID;
 	struct group *g = find_group(gc, group_id);
-	if (generation_id < 0 && (!g || g->state == G_EMPTY)) {
-		/* A standalone commit: the group exists from now on, Empty. */
-		return get_group(gc, group_id, now_ms) ? KAFKA_NONE
-		                                       : KAFKA_COORDINATOR_NOT_AVAILABLE;
+	bool standalone = generation_id < 0 && member_id.len <= 0 && group_instance_id.len < 0;
+	if (standalone && (!g || g->state == G_EMPTY)) {
+		/* A standalone commit: the group exists from now on, Empty. A commit naming a
+		 * member (or instance) is checked as that member's, as Kafka does. */
+		g = get_group(gc, group_id, now_ms);
+		if (!g)
+			return KAFKA_COORDINATOR_NOT_AVAILABLE;
+		g->committed_ms = now_ms;
+		return KAFKA_NONE;
 	}
 	struct member *m;
 	int16_t code = lookup(g, member_id, group_instance_id, &m);
@@ -917,6 +935,28 @@ int16_t group_delete(struct group_coordinator *gc, struct kstr group_id)
 	gc->count--;
 	free_group(g);
 	return KAFKA_NONE;
+}
+
+int32_t group_forget_empty(struct group_coordinator *gc, int64_t now_ms, int64_t empty_ms_min,
+                           bool (*keep)(void *arg, struct kstr group_id), void *arg)
+{
+	int32_t n = 0;
+	for (size_t i = 0; i < gc->cap; i++)
+		for (struct group **pp = &gc->table[i]; *pp;) {
+			struct group *g = *pp;
+			int64_t since =
+			    g->empty_since > g->committed_ms ? g->empty_since : g->committed_ms;
+			if (g->state != G_EMPTY || g->members || g->pending ||
+			    now_ms - since < empty_ms_min || keep(arg, kstr_from(g->id))) {
+				pp = &g->hnext;
+				continue;
+			}
+			*pp = g->hnext;
+			gc->count--;
+			free_group(g);
+			n++;
+		}
+	return n;
 }
 
 /* ---- deadlines ---------------------------------------------------------------------------- */

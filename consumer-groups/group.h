@@ -132,6 +132,13 @@ int16_t group_commit_allowed(struct group_coordinator *gc, struct kstr group_id,
 void group_touch(struct group_coordinator *gc, struct kstr group_id, int64_t now_ms);
 /* DeleteGroups: 0, GROUP_ID_NOT_FOUND or NON_EMPTY_GROUP. */
 int16_t group_delete(struct group_coordinator *gc, struct kstr group_id);
+/* Forgets every group Empty (no member, none pending) since empty_ms_min or longer, and
+ * without a standalone commit for as long, that keep(arg, group_id) does not want (the caller
+ * keeps those with committed offsets): Kafka's cleanup of groups without offsets, so ids seen
+ * once (a failed or abandoned join, a group whose members all left) do not stay listed and
+ * fill GROUPS_MAX. Returns how many. */
+int32_t group_forget_empty(struct group_coordinator *gc, int64_t now_ms, int64_t empty_ms_min,
+                           bool (*keep)(void *arg, struct kstr group_id), void *arg);
 
 /* Fires session, rebalance, sync and pending-member deadlines due by now_ms. */
 void group_tick(struct group_coordinator *gc, int64_t now_ms);

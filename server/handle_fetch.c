@@ -377,6 +377,13 @@ void handle_fetch(struct server *srv, struct request *req)
 	size_t n = 0;
 	for (int32_t t = 0; t < st->r.topics_count; t++)
 		n += (size_t)st->r.topics[t].partitions_count;
+	/* A partition's state here (its log read, its answer, its hole, its copies: about 1 KiB)
+	 * is far larger than the 16-28 bytes it takes in the frame, which is all that
+	 * REQUEST_ARENA_FACTOR allows for: without this a fetch of more than ~4 partitions ran
+	 * out of arena. The arena grows by exactly that state, so it stays bounded by the frame. */
+	req->arena.limit +=
+	    n * (sizeof(struct fetch_part) + sizeof(struct fetch_response_partition) +
+	         sizeof(size_t) + READ_RANGES_MAX * sizeof(struct fetch_copy));
 	st->parts = arena_array(&req->arena, n ? n : 1, sizeof(*st->parts));
 	st->resp.responses_count = st->r.topics_count;
 	st->resp.responses =

@@ -58,11 +58,34 @@ static struct kbytes copy_bytes(struct request *req, const uint8_t *b, int32_t l
 	return (struct kbytes){ p, len };
 }
 
+/* An answer built from the coordinator's state can be far larger than the request it answers
+ * (a follower's SyncGroup gets a whole assignment, a leader's JoinGroup every member's
+ * metadata), and the request's arena limit is a multiple of the request's own size: past it
+ * the copies below came back empty and members got empty ids, metadata or assignments. The
+ * arena grows by what the answer copies; the coordinator's state bounds that. */
+static void arena_allow(struct request *req, size_t bytes)
+{
+	req->arena.limit += bytes;
+}
+
+/* What copy_str and copy_bytes take from the arena, alignment included. */
+static size_t copy_cost(const char *s)
+{
+	return s ? strlen(s) + 1 + 8 : 0;
+}
+
 /* ---- JoinGroup ------------------------------------------------------------------------------- */
 
 static void joined(void *arg, const struct group_join_result *r)
 {
 	struct request *req = arg;
+	size_t need = copy_cost(r->protocol_name) + copy_cost(r->leader) + copy_cost(r->member_id) +
+	              (size_t)r->members_count * sizeof(struct join_group_response_member);
+	for (int32_t i = 0; i < r->members_count; i++)
+		need += copy_cost(r->members[i].member_id) +
+		        copy_cost(r->members[i].group_instance_id) +
+		        (size_t)r->members[i].metadata_len + 8;
+	arena_allow(req, need);
 	/* Everything is copied: the coordinator's strings live only during this call. */
 	struct join_group_response resp = {
 		.error_code = r->error_code,
@@ -126,6 +149,7 @@ void handle_join_group(struct server *srv, struct request *req)
 static void synced(void *arg, int16_t code, const uint8_t *assignment, int32_t len)
 {
 	struct request *req = arg;
+	arena_allow(req, (size_t)(len > 0 ? len : 0) + 8);
 	struct sync_group_response resp = {
 		.error_code = code,
 		.assignment = copy_bytes(req, assignment, len),
@@ -190,6 +214,8 @@ void handle_leave_group(struct server *srv, struct request *req)
 	int64_t now = clock_mono_ms();
 	if (req->hdr.api_version < 3) {
 		resp.error_code = group_leave(srv->groups, r.group_id, r.member_id, KSTR_NULL, now);
+	} else if (r.group_id.len <= 0) {
+		resp.error_code = KAFKA_INVALID_GROUP_ID; /* Kafka: no member is looked at */
 	} else {
 		/* A batch of members, each answered on its own (KIP-345). */
 		resp.members_count = r.members_count;
@@ -224,6 +250,16 @@ static void described(void *arg, const struct group_info *info)
 	struct describe_ctx *d = arg;
 	struct request *req = d->req;
 	struct describe_groups_described_group *out = d->out;
+	size_t need = copy_cost(info->state) + copy_cost(info->protocol_type) +
+	              copy_cost(info->protocol_name) +
+	              ((size_t)info->members_count + 1) * sizeof(*out->members);
+	for (int32_t i = 0; i < info->members_count; i++) {
+		const struct group_member_info *m = &info->members[i];
+		need += copy_cost(m->member_id) + copy_cost(m->group_instance_id) +
+		        copy_cost(m->client_id) + copy_cost(m->client_host) +
+		        (size_t)m->metadata_len + (size_t)m->assignment_len + 16;
+	}
+	arena_allow(req, need);
 	out->group_state = copy_str(req, info->state);
 	out->protocol_type = copy_str(req, info->protocol_type);
 	out->protocol_data = copy_str(req, info->protocol_name);
@@ -284,13 +320,14 @@ struct list_ctx {
 	struct request *req;
 	struct list_groups_response *resp;
 	int32_t cap;
+	size_t need; /* arena bytes of the answer */
 };
 
 static void count_group(void *arg, const char *id, const char *type)
 {
-	(void)id;
-	(void)type;
-	((struct list_ctx *)arg)->cap++;
+	struct list_ctx *l = arg;
+	l->cap++;
+	l->need += sizeof(*l->resp->groups) + copy_cost(id) + copy_cost(type);
 }
 
 static void list_group(void *arg, const char *id, const char *type)
@@ -310,8 +347,9 @@ void handle_list_groups(struct server *srv, struct request *req)
 		return;
 	}
 	struct list_groups_response resp = { 0 };
-	struct list_ctx l = { req, &resp, 0 };
+	struct list_ctx l = { req, &resp, 0, 0 };
 	group_list(srv->groups, count_group, &l);
+	arena_allow(req, l.need + sizeof(*resp.groups));
 	resp.groups = arena_array(&req->arena, (size_t)l.cap + 1, sizeof(*resp.groups));
 	if (!resp.groups) {
 		request_fail(req, "out of memory");

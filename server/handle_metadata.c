@@ -7,6 +7,7 @@
  */
 #include "server/handlers.h"
 
+#include "base/limits.h"
 #include "protocol/errors.h"
 #include "protocol/metadata.h"
 #include "server/broker.h"
@@ -26,6 +27,13 @@ static void fill_topic(struct request *req, struct server *srv, struct topic *t,
 	out->is_internal = t->internal;
 	out->topic_authorized_operations = METADATA_AUTHORIZED_OPERATIONS_NONE;
 	out->partitions_count = t->partitions_count;
+	/* The partitions come from the broker, not from the request, whose arena limit (a
+	 * multiple of its few bytes) held only ~70 of them: past that a topic was answered with
+	 * no partitions. The arena grows by each topic's; an answer cannot be larger than
+	 * RESPONSE_BYTES_MAX (26 bytes or more per partition there), which bounds a request
+	 * naming one large topic many times. */
+	if (req->arena.limit < (size_t)RESPONSE_BYTES_MAX / 26 * sizeof(*out->partitions))
+		req->arena.limit += (size_t)t->partitions_count * sizeof(*out->partitions) + 8;
 	out->partitions =
 	    arena_array(&req->arena, (size_t)t->partitions_count, sizeof(*out->partitions));
 	int32_t *self = arena_alloc(&req->arena, sizeof(int32_t));

@@ -139,47 +139,78 @@ static void fill_committed(struct offset_fetch_response_partition *out,
 	out->metadata = c->metadata;
 }
 
+/* One committed offset of the group while the answer is put together. Borrowed from the
+ * store's view, which cannot change before the answer is encoded (the handler does not wait). */
+struct committed_row {
+	struct kstr topic;
+	struct offset_fetch_response_partition p;
+};
+
 struct fetch_all {
-	struct request *req;
-	struct offset_fetch_response *resp;
+	struct committed_row *rows;
+	int32_t count;
 	int32_t cap;
 };
 
-/* Groups the committed offsets of a group by topic (OffsetFetch with null topics). */
 static void add_committed(void *arg, const struct offset_committed *c)
 {
 	struct fetch_all *f = arg;
-	struct offset_fetch_response *resp = f->resp;
-	struct offset_fetch_response_topic *t = NULL;
-	for (int32_t i = 0; i < resp->topics_count; i++)
-		if (resp->topics[i].name.len == c->topic.len &&
-		    memcmp(resp->topics[i].name.p, c->topic.p, (size_t)c->topic.len) == 0)
-			t = &resp->topics[i];
-	if (!t) {
-		if (resp->topics_count >= f->cap)
-			return;
-		t = &resp->topics[resp->topics_count++];
-		char *name = arena_alloc(&f->req->arena, (size_t)c->topic.len + 1);
-		if (name)
-			memcpy(name, c->topic.p, (size_t)c->topic.len);
-		t->name = (struct kstr){ name ? name : "", name ? c->topic.len : 0 };
-		t->partitions =
-		    arena_array(&f->req->arena, (size_t)f->cap + 1, sizeof(*t->partitions));
-		t->partitions_count = 0;
-		if (!t->partitions)
-			return;
-	}
-	if (!t->partitions || t->partitions_count >= f->cap)
+	if (f->count >= f->cap)
 		return;
-	struct offset_fetch_response_partition *p = &t->partitions[t->partitions_count++];
-	*p = (struct offset_fetch_response_partition){ .partition_index = c->partition };
-	fill_committed(p, c);
-	if (p->metadata.len > 0) { /* the store's view may change after this call: copy */
-		char *m = arena_alloc(&f->req->arena, (size_t)p->metadata.len);
-		if (m)
-			memcpy(m, p->metadata.p, (size_t)p->metadata.len);
-		p->metadata = (struct kstr){ m ? m : "", m ? p->metadata.len : 0 };
+	struct committed_row *row = &f->rows[f->count++];
+	row->topic = c->topic;
+	row->p = (struct offset_fetch_response_partition){ .partition_index = c->partition };
+	fill_committed(&row->p, c);
+}
+
+static bool same_topic(struct kstr a, struct kstr b)
+{
+	return a.len == b.len && memcmp(a.p, b.p, (size_t)a.len) == 0;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct committed_row *x = a, *y = b;
+	int32_t n = x->topic.len < y->topic.len ? x->topic.len : y->topic.len;
+	int c = memcmp(x->topic.p, y->topic.p, (size_t)n);
+	if (c == 0)
+		c = (x->topic.len > y->topic.len) - (x->topic.len < y->topic.len);
+	if (c == 0)
+		c = (x->p.partition_index > y->p.partition_index) -
+		    (x->p.partition_index < y->p.partition_index);
+	return c;
+}
+
+/* OffsetFetch with null topics: every committed offset of the group, by topic. The rows are
+ * sorted by topic so that each topic's partitions are one slice of one array: memory linear
+ * in the group's offsets (up to OFFSETS_PER_GROUP_MAX), which come from the store, not from
+ * the request: its arena grows by them (it held only a few dozen). */
+static int fetch_all(struct server *srv, struct request *req, struct kstr group,
+                     struct offset_fetch_response *resp)
+{
+	int32_t cap = (int32_t)offset_store_group_count(srv->offsets, group);
+	req->arena.limit += ((size_t)cap + 1) * (sizeof(struct committed_row) +
+	                                         sizeof(struct offset_fetch_response_partition) +
+	                                         sizeof(struct offset_fetch_response_topic));
+	struct fetch_all f = { arena_array(&req->arena, (size_t)cap + 1, sizeof(*f.rows)), 0, cap };
+	struct offset_fetch_response_partition *parts =
+	    arena_array(&req->arena, (size_t)cap + 1, sizeof(*parts));
+	resp->topics = arena_array(&req->arena, (size_t)cap + 1, sizeof(*resp->topics));
+	if (!f.rows || !parts || !resp->topics)
+		return -1;
+	offset_store_each(srv->offsets, group, add_committed, &f);
+	qsort(f.rows, (size_t)f.count, sizeof(*f.rows), row_cmp);
+	struct offset_fetch_response_topic *t = NULL;
+	for (int32_t i = 0; i < f.count; i++) {
+		parts[i] = f.rows[i].p;
+		if (!t || !same_topic(t->name, f.rows[i].topic)) {
+			t = &resp->topics[resp->topics_count++];
+			*t = (struct offset_fetch_response_topic){ .name = f.rows[i].topic,
+				                                   .partitions = &parts[i] };
+		}
+		t->partitions_count++;
 	}
+	return 0;
 }
 
 void handle_offset_fetch(struct server *srv, struct request *req)
@@ -191,12 +222,13 @@ void handle_offset_fetch(struct server *srv, struct request *req)
 	}
 	struct offset_fetch_response resp = { 0 };
 	if (r.topics_count < 0) {
-		int32_t cap = (int32_t)offset_store_group_count(srv->offsets, r.group_id);
-		resp.topics = arena_array(&req->arena, (size_t)cap + 1, sizeof(*resp.topics));
-		struct fetch_all f = { req, &resp, cap };
-		if (resp.topics)
-			offset_store_each(srv->offsets, r.group_id, add_committed, &f);
+		if (fetch_all(srv, req, r.group_id, &resp) < 0)
+			resp.topics = NULL;
 	} else {
+		/* An answer's partition is larger than its 4 bytes in the request. */
+		for (int32_t t = 0; t < r.topics_count; t++)
+			req->arena.limit += (size_t)r.topics[t].partition_indexes_count *
+			                    sizeof(struct offset_fetch_response_partition);
 		resp.topics_count = r.topics_count;
 		resp.topics =
 		    arena_array(&req->arena, (size_t)r.topics_count + 1, sizeof(*resp.topics));

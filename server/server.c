@@ -75,6 +75,12 @@ static int64_t empty_since(void *arg, struct kstr group)
 	return clock_wall_ms() - (clock_mono_ms() - t);
 }
 
+static bool has_offsets(void *arg, struct kstr group)
+{
+	struct server *srv = arg;
+	return offset_store_group_count(srv->offsets, group) > 0;
+}
+
 static void clean_one(struct server *srv, struct topic *t, int32_t i)
 {
 	(void)srv;
@@ -96,9 +102,12 @@ static void housekeeping(struct io_op *op, int32_t res, uint32_t flags)
 	offset_store_expire(srv->offsets, clock_wall_ms(),
 	                    config_int(srv->cfg, CFG_OFFSETS_RETENTION_MINUTES) * 60 * 1000,
 	                    empty_since, srv);
+	/* Empty groups without committed offsets are forgotten once they stayed so for a whole
+	 * interval (a standalone commit restarts that wait: its offsets may not be stored yet). */
+	int64_t interval_ms = config_int(srv->cfg, CFG_RETENTION_CHECK_INTERVAL_MS);
+	group_forget_empty(srv->groups, clock_mono_ms(), interval_ms, has_offsets, srv);
 	reactor_timer_start(srv->reactor, &srv->housekeeping, housekeeping,
-	                    (uint64_t)config_int(srv->cfg, CFG_RETENTION_CHECK_INTERVAL_MS) *
-	                        1000000u);
+	                    (uint64_t)interval_ms * 1000000u);
 }
 
 /* The group coordinator's deadlines (sessions, rebalances), looked at every 100 ms. */

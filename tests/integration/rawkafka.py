@@ -3,9 +3,13 @@
 It writes exactly the bytes a test asks for, good or bad, so the bad-input tests can send what
 no real client would: absurd frame sizes, lengths past the frame, wrong CRCs, sequence gaps.
 Covers the request header v1/v2, ApiVersions v0-3, Metadata v0-7, Produce v3-7 with
-RecordBatch v2 (CRC-32C computed here), Fetch v4-11, InitProducerId v0-1, CreateTopics v0-4;
-and the decoders for their responses. Layouts: /work/shared/reference/kafka-protocol.md
-(sections 3, 5, 6). Nothing here is clever: every encoder is the field list in wire order.
+RecordBatch v2 (CRC-32C computed here), Fetch v4-11, InitProducerId v0-1, CreateTopics v0-4,
+and the group APIs (FindCoordinator v0-2, JoinGroup v0-5, SyncGroup v0-3, Heartbeat v0-3,
+LeaveGroup v0-3, OffsetCommit v2-7, OffsetFetch v1-5, DescribeGroups v0-4, ListGroups v0-2,
+DeleteGroups v0-1); and the decoders for their responses. JoinGroup and SyncGroup answers may
+be parked by the coordinator: Conn.send_request and Conn.recv_response split a call in two.
+Layouts: /work/shared/reference/kafka-protocol.md (sections 3, 5, 6, 10). Nothing here is
+clever: every encoder is the field list in wire order.
 """
 
 import errno
@@ -21,6 +25,16 @@ API_METADATA = 3
 API_API_VERSIONS = 18
 API_CREATE_TOPICS = 19
 API_INIT_PRODUCER_ID = 22
+API_OFFSET_COMMIT = 8
+API_OFFSET_FETCH = 9
+API_FIND_COORDINATOR = 10
+API_JOIN_GROUP = 11
+API_HEARTBEAT = 12
+API_LEAVE_GROUP = 13
+API_SYNC_GROUP = 14
+API_DESCRIBE_GROUPS = 15
+API_LIST_GROUPS = 16
+API_DELETE_GROUPS = 42
 
 # ---- CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table driven --------------------
 
@@ -449,6 +463,241 @@ def parse_create_topics(payload, version):
     return out
 
 
+# ---- consumer groups: request bodies ---------------------------------------------------------
+
+
+def find_coordinator_body(version, key, key_type=0):
+    return string(key) + (i8(key_type) if version >= 1 else b"")
+
+
+def join_group_body(version, group, member_id="", protocols=(("range", b""),),
+                    session_timeout_ms=10000, rebalance_timeout_ms=10000,
+                    group_instance_id=None, protocol_type="consumer"):
+    """protocols: [(name, metadata_bytes), ...]"""
+    body = string(group) + i32(session_timeout_ms)
+    if version >= 1:
+        body += i32(rebalance_timeout_ms)
+    body += string(member_id)
+    if version >= 5:
+        body += string(group_instance_id)
+    body += string(protocol_type)
+    body += array(list(protocols), lambda p: string(p[0]) + kbytes(p[1]))
+    return body
+
+
+def sync_group_body(version, group, generation, member_id, assignments=(),
+                    group_instance_id=None):
+    """assignments: [(member_id, assignment_bytes), ...] (the leader's; [] from followers)"""
+    body = string(group) + i32(generation) + string(member_id)
+    if version >= 3:
+        body += string(group_instance_id)
+    return body + array(list(assignments), lambda a: string(a[0]) + kbytes(a[1]))
+
+
+def heartbeat_body(version, group, generation, member_id, group_instance_id=None):
+    body = string(group) + i32(generation) + string(member_id)
+    if version >= 3:
+        body += string(group_instance_id)
+    return body
+
+
+def leave_group_body(version, group, member_id="", members=()):
+    """v0-2: member_id; v3: members [(member_id, group_instance_id), ...]"""
+    if version < 3:
+        return string(group) + string(member_id)
+    return string(group) + array(list(members), lambda m: string(m[0]) + string(m[1]))
+
+
+def offset_commit_body(version, group, topics, generation=-1, member_id="",
+                       group_instance_id=None, retention_time_ms=-1):
+    """topics: [(topic, [(partition, offset, metadata_or_None), ...]), ...]"""
+    body = string(group) + i32(generation) + string(member_id)
+    if version >= 7:
+        body += string(group_instance_id)
+    if 2 <= version <= 4:
+        body += i64(retention_time_ms)
+
+    def part(p):
+        b = i32(p[0]) + i64(p[1])
+        if version >= 6:
+            b += i32(-1)
+        return b + string(p[2])
+
+    return body + array(list(topics), lambda t: string(t[0]) + array(list(t[1]), part))
+
+
+def offset_fetch_body(version, group, topics=None):
+    """topics: [(topic, [partition, ...]), ...], or None = every committed partition (v2+)."""
+    return string(group) + array(topics, lambda t: string(t[0]) + array(list(t[1]), i32))
+
+
+def describe_groups_body(version, groups):
+    body = array(list(groups), string)
+    if version >= 3:
+        body += i8(0)
+    return body
+
+
+def delete_groups_body(version, groups):
+    return array(list(groups), string)
+
+
+# The consumer protocol payloads (kafka-protocol.md 10.2), for members that act like clients.
+def consumer_subscription(topics, version=0, user_data=b""):
+    body = i16(version) + array(list(topics), string) + kbytes(user_data)
+    if version >= 1:
+        body += array([])  # owned partitions
+    return body
+
+
+def consumer_assignment(parts, user_data=b""):
+    """parts: {topic: [partition, ...]}"""
+    return i16(0) + array(sorted(parts.items()),
+                          lambda t: string(t[0]) + array(sorted(t[1]), i32)) + kbytes(user_data)
+
+
+def parse_consumer_assignment(data):
+    """{topic: [partition, ...]} of a ConsumerProtocolAssignment; {} for empty bytes."""
+    if not data:
+        return {}
+    r = Reader(data)
+    r.i16()
+    return dict(r.array(lambda rr: (rr.string(), rr.array(Reader.i32))) or [])
+
+
+# ---- consumer groups: response decoders ------------------------------------------------------
+
+
+def parse_find_coordinator(payload, version):
+    """Returns (error_code, node_id, host, port)."""
+    r = Reader(payload)
+    if version >= 1:
+        r.i32()
+    err = r.i16()
+    if version >= 1:
+        r.string()
+    return err, r.i32(), r.string(), r.i32()
+
+
+def parse_join_group(payload, version):
+    """Returns a dict: error, generation, protocol, leader, member_id, members [(id, instance,
+    metadata)]."""
+    r = Reader(payload)
+    if version >= 2:
+        r.i32()
+    out = {"error": r.i16(), "generation": r.i32(), "protocol": r.string(),
+           "leader": r.string(), "member_id": r.string()}
+
+    def member(rr):
+        mid = rr.string()
+        inst = rr.string() if version >= 5 else None
+        return mid, inst, rr.kbytes()
+
+    out["members"] = r.array(member)
+    if not r.done():
+        raise ValueError("JoinGroup v%d: %d bytes left over" % (version, len(r.data) - r.pos))
+    return out
+
+
+def parse_sync_group(payload, version):
+    """Returns (error_code, assignment_bytes)."""
+    r = Reader(payload)
+    if version >= 1:
+        r.i32()
+    return r.i16(), r.kbytes()
+
+
+def parse_heartbeat(payload, version):
+    r = Reader(payload)
+    if version >= 1:
+        r.i32()
+    return r.i16()
+
+
+def parse_leave_group(payload, version):
+    """Returns (error_code, [(member_id, group_instance_id, error_code), ...]) (v3: the list)."""
+    r = Reader(payload)
+    if version >= 1:
+        r.i32()
+    err = r.i16()
+    members = []
+    if version >= 3:
+        members = r.array(lambda rr: (rr.string(), rr.string(), rr.i16()))
+    return err, members
+
+
+def parse_offset_commit(payload, version):
+    """Returns {(topic, partition): error_code}."""
+    r = Reader(payload)
+    if version >= 3:
+        r.i32()
+    out = {}
+    for _ in range(r.i32()):
+        name = r.string()
+        for _ in range(r.i32()):
+            idx = r.i32()
+            out[(name, idx)] = r.i16()
+    return out
+
+
+def parse_offset_fetch(payload, version):
+    """Returns (group_error_code, {(topic, partition): (offset, metadata, error_code)}); the
+    metadata is None when the broker answers null."""
+    r = Reader(payload)
+    if version >= 3:
+        r.i32()
+    out = {}
+    for _ in range(r.i32()):
+        name = r.string()
+        for _ in range(r.i32()):
+            idx, off = r.i32(), r.i64()
+            if version >= 5:
+                r.i32()
+            meta = r.string()
+            out[(name, idx)] = (off, meta, r.i16())
+    err = r.i16() if version >= 2 else 0
+    return err, out
+
+
+def parse_describe_groups(payload, version):
+    """Returns {group_id: dict(error, state, protocol_type, protocol, members [(member_id,
+    instance, client_id, client_host, metadata, assignment)])}."""
+    r = Reader(payload)
+    if version >= 1:
+        r.i32()
+
+    def member(rr):
+        mid = rr.string()
+        inst = rr.string() if version >= 4 else None
+        return (mid, inst, rr.string(), rr.string(), rr.kbytes(), rr.kbytes())
+
+    out = {}
+    for _ in range(r.i32()):
+        err, gid = r.i16(), r.string()
+        g = {"error": err, "state": r.string(), "protocol_type": r.string(),
+             "protocol": r.string(), "members": r.array(member)}
+        if version >= 3:
+            r.i32()
+        out[gid] = g
+    return out
+
+
+def parse_list_groups(payload, version):
+    """Returns (error_code, {group_id: protocol_type})."""
+    r = Reader(payload)
+    if version >= 1:
+        r.i32()
+    err = r.i16()
+    return err, dict(r.array(lambda rr: (rr.string(), rr.string())) or [])
+
+
+def parse_delete_groups(payload, version):
+    """Returns {group_id: error_code}."""
+    r = Reader(payload)
+    r.i32()
+    return dict(r.array(lambda rr: (rr.string(), rr.i16())) or [])
+
+
 # ---- a connection ----------------------------------------------------------------------------
 
 
@@ -501,9 +750,24 @@ class Conn:
     def call(self, api_key, version, body, client_id="rawkafka"):
         """Sends a request, returns the response payload after the response header (v0: the
         correlation id, checked)."""
+        return self.recv_response(self.send_request(api_key, version, body, client_id))
+
+    def send_request(self, api_key, version, body, client_id="rawkafka"):
+        """The first half of call(): sends, returns the correlation id to wait for."""
         corr = self.next_corr()
         self.send(request(api_key, version, corr, body, client_id))
-        f = self.recv_frame()
+        return corr
+
+    def recv_response(self, corr, timeout=None):
+        """The second half of call(): the next response, which must carry corr; raises
+        socket.timeout when none arrives within timeout seconds (default: the socket's)."""
+        old = self.sock.gettimeout()
+        if timeout is not None:
+            self.sock.settimeout(timeout)
+        try:
+            f = self.recv_frame()
+        finally:
+            self.sock.settimeout(old)
         got = struct.unpack(">i", f[:4])[0]
         if got != corr:
             raise AssertionError("correlation id %d, expected %d" % (got, corr))
@@ -558,6 +822,56 @@ class Conn:
     def create_topics(self, topics, version=2):
         return parse_create_topics(self.call(API_CREATE_TOPICS, version,
                                              create_topics_body(version, topics)), version)
+
+    # Consumer groups. join_group and sync_group wait for the answer; to leave one parked, use
+    # send_request(API_JOIN_GROUP, v, join_group_body(...)) and recv_response later.
+    def find_coordinator(self, key, version=2, key_type=0):
+        return parse_find_coordinator(self.call(API_FIND_COORDINATOR, version,
+                                                find_coordinator_body(version, key, key_type)),
+                                      version)
+
+    def join_group(self, group, version=5, timeout=None, **kw):
+        corr = self.send_request(API_JOIN_GROUP, version, join_group_body(version, group, **kw))
+        return parse_join_group(self.recv_response(corr, timeout), version)
+
+    def sync_group(self, group, generation, member_id, assignments=(), version=3, timeout=None,
+                   **kw):
+        corr = self.send_request(API_SYNC_GROUP, version,
+                                 sync_group_body(version, group, generation, member_id,
+                                                 assignments, **kw))
+        return parse_sync_group(self.recv_response(corr, timeout), version)
+
+    def heartbeat(self, group, generation, member_id, version=3, **kw):
+        return parse_heartbeat(self.call(API_HEARTBEAT, version,
+                                         heartbeat_body(version, group, generation, member_id,
+                                                        **kw)), version)
+
+    def leave_group(self, group, member_id="", members=(), version=3):
+        if version >= 3 and not members and member_id:
+            members = [(member_id, None)]
+        return parse_leave_group(self.call(API_LEAVE_GROUP, version,
+                                           leave_group_body(version, group, member_id, members)),
+                                 version)
+
+    def offset_commit(self, group, topics, version=7, **kw):
+        return parse_offset_commit(self.call(API_OFFSET_COMMIT, version,
+                                             offset_commit_body(version, group, topics, **kw)),
+                                   version)
+
+    def offset_fetch(self, group, topics=None, version=5):
+        return parse_offset_fetch(self.call(API_OFFSET_FETCH, version,
+                                            offset_fetch_body(version, group, topics)), version)
+
+    def describe_groups(self, groups, version=4):
+        return parse_describe_groups(self.call(API_DESCRIBE_GROUPS, version,
+                                               describe_groups_body(version, groups)), version)
+
+    def list_groups(self, version=2):
+        return parse_list_groups(self.call(API_LIST_GROUPS, version, b""), version)
+
+    def delete_groups(self, groups, version=1):
+        return parse_delete_groups(self.call(API_DELETE_GROUPS, version,
+                                             delete_groups_body(version, groups)), version)
 
 
 def read_partition(host, port, topic, partition, start=0, timeout=10.0):

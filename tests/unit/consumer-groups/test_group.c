@@ -403,9 +403,77 @@ Test(group, errors)
 	cr_assert_eq(group_commit_allowed(gc, KSTR("solo"), KSTR(""), KSTR_NULL, -1, now), 0);
 	cr_assert_eq(group_commit_allowed(gc, KSTR(""), KSTR(""), KSTR_NULL, -1, now),
 	             KAFKA_INVALID_GROUP_ID);
+	/* An empty group id is refused before any member is looked for (Kafka's order). */
+	cr_assert_eq(group_heartbeat(gc, KSTR(""), KSTR("m"), KSTR_NULL, 1, now),
+	             KAFKA_INVALID_GROUP_ID);
+	cr_assert_eq(group_leave(gc, KSTR(""), KSTR("m"), KSTR_NULL, now), KAFKA_INVALID_GROUP_ID);
+	struct group_sync_request empty_sync = { .group_id = KSTR(""),
+		                                 .member_id = KSTR("m"),
+		                                 .group_instance_id = KSTR_NULL,
+		                                 .generation_id = 1 };
+	a.sync_error = 0;
+	group_sync(gc, &empty_sync, now, on_sync, &a);
+	cr_assert_eq(a.sync_error, KAFKA_INVALID_GROUP_ID);
 	cr_assert_eq(group_delete(gc, KSTR("g")), KAFKA_NON_EMPTY_GROUP);
 	cr_assert_eq(group_delete(gc, KSTR("solo")), 0);
 	cr_assert_eq(group_delete(gc, KSTR("solo")), KAFKA_GROUP_ID_NOT_FOUND);
+}
+
+Test(group, join_with_an_id_makes_no_group)
+{
+	/* A member id from before a coordinator restart: the group is not made again by it. */
+	struct client x;
+	init_client(&x, "x");
+	snprintf(x.member_id, sizeof(x.member_id), "x-from-before");
+	join(&x, 5);
+	cr_assert_eq(x.join_error, KAFKA_UNKNOWN_MEMBER_ID);
+	cr_assert_not(group_describe(gc, KSTR("g"), on_describe, &(struct described){ 0 }));
+	/* Nor by a commit that names a member: only a standalone one (no member) makes one. */
+	cr_assert_eq(group_commit_allowed(gc, KSTR("g"), KSTR("x-from-before"), KSTR_NULL, -1, now),
+	             KAFKA_UNKNOWN_MEMBER_ID);
+	cr_assert_eq(group_commit_allowed(gc, KSTR("g"), KSTR(""), KSTR("inst"), -1, now),
+	             KAFKA_UNKNOWN_MEMBER_ID);
+	cr_assert_not(group_describe(gc, KSTR("g"), on_describe, &(struct described){ 0 }));
+	cr_assert_eq(group_commit_allowed(gc, KSTR("g"), KSTR(""), KSTR_NULL, -1, now), 0);
+	cr_assert_str_eq(describe().state, "Empty");
+	cr_assert_eq(group_commit_allowed(gc, KSTR("g"), KSTR("x-from-before"), KSTR_NULL, -1, now),
+	             KAFKA_UNKNOWN_MEMBER_ID, "a named member is checked on an Empty group too");
+}
+
+static bool keep_k(void *arg, struct kstr id)
+{
+	(*(int *)arg)++;
+	return kstr_eq(id, "k");
+}
+
+Test(group, forget_empty_groups_without_offsets)
+{
+	int asked = 0;
+	struct client a;
+	init_client(&a, "a");
+	join_new(&a); /* group "g": a member, never forgotten */
+	cr_assert_eq(group_commit_allowed(gc, KSTR("k"), KSTR(""), KSTR_NULL, -1, now), 0);
+	cr_assert_eq(group_commit_allowed(gc, KSTR("s"), KSTR(""), KSTR_NULL, -1, now), 0);
+	group_touch(gc, KSTR("t"), now);
+	cr_assert_eq(group_forget_empty(gc, now + 999, 1000, keep_k, &asked), 0, "too early");
+	now += 600;
+	cr_assert_eq(group_commit_allowed(gc, KSTR("s"), KSTR(""), KSTR_NULL, -1, now), 0);
+	now += 500;
+	/* "t" went: Empty for 1100 ms; "s" had a commit 500 ms ago; "k" is kept by keep(). */
+	cr_assert_eq(group_forget_empty(gc, now, 1000, keep_k, &asked), 1);
+	cr_assert_not(group_describe(gc, KSTR("t"), on_describe, &(struct described){ 0 }));
+	cr_assert(group_describe(gc, KSTR("s"), on_describe, &(struct described){ 0 }));
+	now += 600;
+	cr_assert_eq(group_forget_empty(gc, now, 1000, keep_k, &asked), 1);
+	cr_assert_not(group_describe(gc, KSTR("s"), on_describe, &(struct described){ 0 }));
+	cr_assert(group_describe(gc, KSTR("k"), on_describe, &(struct described){ 0 }));
+	cr_assert_str_eq(describe().state, "CompletingRebalance");
+	/* Once its last member left, "g" goes too, a whole interval later. */
+	cr_assert_eq(group_leave(gc, KSTR("g"), kstr_from(a.member_id), KSTR_NULL, now), 0);
+	cr_assert_eq(group_forget_empty(gc, now + 999, 1000, keep_k, &asked), 0);
+	cr_assert_eq(group_forget_empty(gc, now + 1000, 1000, keep_k, &asked), 1);
+	cr_assert_str_eq(describe().state, "");
+	cr_assert_gt(asked, 0);
 }
 
 Test(group, static_member_rejoins_without_rebalance)
