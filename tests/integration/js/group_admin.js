@@ -18,7 +18,8 @@
 // - describeGroups of a group that never existed: Dead, no members, error 0.
 // - setOffsets on a new group and resetOffsets (earliest, latest via resolveOffsets) on the
 //   then Empty group; a consumer of it starts exactly at the offsets set. A standalone
-//   OffsetCommit (what Java's AdminClient does) into an Empty group works and is fetched back.
+//   OffsetCommit (what Java's AdminClient does) into an Empty group works and is fetched back;
+//   fetchOffsets without topics (OffsetFetch with null topics) answers every topic committed.
 'use strict'
 
 const { AssignerProtocol } = require('kafkajs')
@@ -307,7 +308,27 @@ async function main() {
     expectEqual((await listed()).filter(x => x.groupId === 'ga-standalone'),
       [{ groupId: 'ga-standalone', protocolType: '' }], 'listGroups')
     const res = await admin.fetchOffsets({ groupId: 'ga-standalone', topics: [topic] })
-    expectEqual(res[0].partitions.find(p => p.partition === 3).offset, '4', 'fetchOffsets')
+    expectEqual(res[0].partitions.sort((a, b) => a.partition - b.partition),
+      PARTS.map(p => ({ partition: p, offset: p === 3 ? '4' : '-1', metadata: null })),
+      'fetchOffsets')
+  })
+
+  await checks.run('fetchOffsets without topics: every topic the group committed', async () => {
+    await admin.createTopics({ topics: [{ topic: 'ga-other', numPartitions: 2 }] })
+    const coordinator = await cluster.findGroupCoordinator({ groupId: 'ga-standalone' })
+    await coordinator.offsetCommit({
+      groupId: 'ga-standalone',
+      memberId: '',
+      groupGenerationId: -1,
+      topics: [{ topic: 'ga-other', partitions: [{ partition: 1, offset: '2', metadata: 'o' }] }],
+    })
+    const res = await admin.fetchOffsets({ groupId: 'ga-standalone' })
+    res.sort((a, b) => a.topic.localeCompare(b.topic))
+    expectEqual(res, [
+      { topic: 'ga-other', partitions: [{ partition: 1, offset: '2', metadata: 'o' }] },
+      { topic, partitions: [{ partition: 3, offset: '4', metadata: null }] },
+    ], 'fetchOffsets of every topic')
+    expectEqual(await admin.fetchOffsets({ groupId: 'ga-never' }), [], 'an unknown group')
   })
 
   await producer.disconnect()

@@ -15,6 +15,7 @@
 // - With their defaults (kafkajs RoundRobinAssigner; librdkafka "range,roundrobin") they do
 //   not mix: the second to join gets INCONSISTENT_GROUP_PROTOCOL (kafkajs: a consumer crash of
 //   that type; kcat: "Inconsistent group protocol" and exit) and the first keeps all.
+// KCAT_DEBUG=cgrp,protocol in the environment runs kcat with -d cgrp,protocol.
 'use strict'
 
 const { spawn } = require('child_process')
@@ -48,6 +49,7 @@ function startKcat(groupId, topic, seen, strategy) {
     '-X', 'heartbeat.interval.ms=500', '-X', 'auto.commit.interval.ms=200',
     '-f', '%p %o %s\\n', '-u', topic]
   if (strategy) args.unshift('-X', `partition.assignment.strategy=${strategy}`)
+  if (process.env.KCAT_DEBUG) args.unshift('-d', process.env.KCAT_DEBUG)
   const child = spawn(kcatPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(child)
   const k = { child, stderr: '', exit: null, lastAssigned: null }
@@ -61,9 +63,12 @@ function startKcat(groupId, topic, seen, strategy) {
       seen.push({ member: 'kcat', partition: Number(p), offset: Number(o), value })
     }
   })
+  let errLine = '' // a line may come in several chunks
   child.stderr.on('data', d => {
     k.stderr += d
-    for (const line of String(d).split('\n')) {
+    const lines = (errLine + d).split('\n')
+    errLine = lines.pop()
+    for (const line of lines) {
       const m = /rebalanced \(memberid ([^)]*)\): assigned: (.*)$/.exec(line)
       if (m) {
         k.member = m[1]
@@ -76,6 +81,15 @@ function startKcat(groupId, topic, seen, strategy) {
     children.delete(child)
   })
   return k
+}
+
+// Waits for kcat's first assignment; a timeout says what kcat printed.
+async function kcatAssigned(k) {
+  try {
+    await waitFor(() => k.lastAssigned || k.exit, 20000, 'kcat assigned')
+  } catch (e) {
+    throw new Error(`${e.message}; kcat's stderr: ${k.stderr}`)
+  }
 }
 
 // Ends kcat with SIGINT (it leaves the group and exits 0); SIGKILL after 10 s.
@@ -115,7 +129,7 @@ async function mixedCase(first, second) {
   const start = async who => {
     if (who === 'kcat') {
       kc = startKcat(groupId, topic, seen, 'roundrobin')
-      await waitFor(() => kc.lastAssigned || kc.exit, 20000, 'kcat assigned')
+      await kcatAssigned(kc)
       expect(!kc.exit, `kcat exited ${JSON.stringify(kc.exit)}: ${kc.stderr}`)
     } else {
       kj = await kafkajsMember(groupId, topic, seen, [RoundRobinNamedLikeLibrdkafka])
@@ -183,7 +197,7 @@ async function defaultsCase(first) {
   try {
     if (first === 'kcat') {
       kc = startKcat(groupId, topic, seen, null)
-      await waitFor(() => kc.lastAssigned || kc.exit, 20000, 'kcat assigned')
+      await kcatAssigned(kc)
       kj = await kafkajsMember(groupId, topic, seen, null)
       await waitFor(() => kj.crashes.length, 20000, 'the kafkajs consumer to crash')
       expectEqual(kj.crashes.map(errorType), ['INCONSISTENT_GROUP_PROTOCOL'], 'kafkajs crash')
