@@ -20,6 +20,9 @@
 //   then Empty group; a consumer of it starts exactly at the offsets set. A standalone
 //   OffsetCommit (what Java's AdminClient does) into an Empty group works and is fetched back;
 //   fetchOffsets without topics (OffsetFetch with null topics) answers every topic committed.
+// - describeGroups of a group that rebalances (one member stalls in eachMessage and does not
+//   rejoin): PreparingRebalance, no protocol, both members without metadata or assignment
+//   (Kafka's summaryNoMetadata).
 'use strict'
 
 const { AssignerProtocol } = require('kafkajs')
@@ -330,6 +333,44 @@ async function main() {
     ], 'fetchOffsets of every topic')
     expectEqual(await admin.fetchOffsets({ groupId: 'ga-never' }), [], 'an unknown group')
   })
+
+  await checks.run('describeGroups while rebalancing: members without metadata', async () => {
+    // c6 reads alone and stalls in eachMessage, so it does not rejoin when c7 joins: the group
+    // waits in PreparingRebalance. Kafka describes a group that is not Stable without a
+    // protocol and with its members' ids, client ids and hosts only.
+    const id = 'ga-rebalancing'
+    let release
+    const gate = new Promise(resolve => (release = resolve))
+    const stalled = []
+    const c6 = await startRecording(client(broker, 'ga-c6', logs), id, topic, stalled, {
+      name: 'c6',
+      onMessage: () => gate,
+    })
+    await waitFor(() => stalled.length > 0, 20000, 'c6 reading')
+    // c7's start (kafkajs's run()) resolves only once it joined: not before c6 rejoins.
+    const starting = consumer(id, 'c7', [])
+    try {
+      const g = await waitFor(async () => {
+        const d = await describe(id)
+        return d.state === 'PreparingRebalance' && d.members.length === 2 && d
+      }, 5000, `${id} PreparingRebalance with c6 and c7`)
+      expectEqual([g.errorCode, g.protocolType, g.protocol], [0, 'consumer', ''], 'group')
+      const shown = g.members.map(m => [m.clientId, m.clientHost, m.memberMetadata.length,
+        m.memberAssignment.length]).sort()
+      expectEqual(shown, [['ga-c6', '/127.0.0.1', 0, 0], ['ga-c7', '/127.0.0.1', 0, 0]],
+        'members')
+      expect(g.members.some(m => m.memberId === c6.member), 'c6 is not described')
+    } finally {
+      release()
+    }
+    const c7 = await starting
+    await waitFor(async () => {
+      const d = await describe(id)
+      return d.state === 'Stable' && d.members.length === 2
+    }, 20000, `${id} Stable with both`)
+    await c6.consumer.disconnect()
+    await c7.consumer.disconnect()
+  }, { allowLogs: rebalanceLogs })
 
   await producer.disconnect()
   await cluster.disconnect()
