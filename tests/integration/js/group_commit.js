@@ -15,6 +15,9 @@
 //   uncommitted tail again, the new records, nothing before. OffsetFetch on the coordinator
 //   returns each metadata exactly (null and "" apart); admin.fetchOffsets agrees (it maps ""
 //   to null itself).
+// A group with standalone commits is deleted (deleteGroups): its offsets are gone.
+// After the restart: the offsets and metadata above are all there, the two groups are Empty
+// and listed, the deleted group is Dead and has no offsets.
 'use strict'
 
 const { bootstrap, client, Checks, expect, expectEqual } = require('./common')
@@ -273,6 +276,25 @@ async function expectRound2(cluster) {
       { offset: String(FIRST + MORE), metadata: metadataRound2(p) }, `OffsetFetch p${p}`)
 }
 
+// A group with standalone commits (generation -1, no member), then deleted: its offsets are
+// gone now and, after a restart, still gone (the deletion is durable too).
+async function deletedGroupCase(cluster) {
+  await checks.run('a deleted group: its offsets are gone', async () => {
+    const groupId = 'gc-deleted-g'
+    const coordinator = await cluster.findGroupCoordinator({ groupId })
+    await coordinator.offsetCommit({
+      groupId,
+      memberId: '',
+      groupGenerationId: -1,
+      topics: [{ topic: 'gc-auto', partitions: PARTS.map(p => ({ partition: p, offset: '5' })) }],
+    })
+    expectEqual(await offsetsOf(groupId, 'gc-auto'), PARTS.map(() => '5'), 'committed')
+    const res = await admin.deleteGroups([groupId])
+    expectEqual(res.map(r => r.errorCode), [0], 'deleteGroups')
+    expectEqual(await offsetsOf(groupId, 'gc-auto'), PARTS.map(() => '-1'), 'after deleting')
+  })
+}
+
 async function run() {
   const producer = kafka.producer({ allowAutoTopicCreation: false })
   await producer.connect()
@@ -280,6 +302,7 @@ async function run() {
   try {
     await autoCommitCase(producer)
     await manualCommitCase(producer, cluster)
+    await deletedGroupCase(cluster)
   } finally {
     await producer.disconnect()
     await cluster.disconnect()
@@ -297,6 +320,19 @@ async function afterRestart() {
     await checks.run('after a restart: the manual offsets and metadata', async () => {
       await expectRound2(cluster)
     })
+    await checks.run('after a restart: the groups with offsets are Empty; the deleted is Dead',
+      async () => {
+        const { groups } = await admin.describeGroups(['gc-auto-g', 'gc-manual-g', 'gc-deleted-g'])
+        expectEqual(groups.map(g => [g.groupId, g.errorCode, g.state, g.members]), [
+          ['gc-auto-g', 0, 'Empty', []],
+          ['gc-manual-g', 0, 'Empty', []],
+          ['gc-deleted-g', 0, 'Dead', []],
+        ], 'describeGroups')
+        const listed = (await admin.listGroups()).groups.map(g => g.groupId).sort()
+        expectEqual(listed, ['gc-auto-g', 'gc-manual-g'], 'listGroups')
+        expectEqual(await offsetsOf('gc-deleted-g', 'gc-auto'), PARTS.map(() => '-1'),
+          'the deleted group\'s offsets')
+      })
   } finally {
     await cluster.disconnect()
   }
