@@ -11,7 +11,9 @@
 //   metadata naming the topic) with assignments that decode with kafkajs's AssignerProtocol,
 //   are disjoint, cover the 4 partitions and match what each client says it was given; 10
 //   more records per partition are each read by their partition's owner only; every record
-//   is read at least once by one of the two.
+//   is read at least once by one of the two. In the first order kcat (the leader) is then
+//   killed with SIGKILL: after its session timeout kafkajs alone owns all four partitions and
+//   reads every record produced since.
 // - With their defaults (kafkajs RoundRobinAssigner; librdkafka "range,roundrobin") they do
 //   not mix: the second to join gets INCONSISTENT_GROUP_PROTOCOL (kafkajs: a consumer crash of
 //   that type; kcat: "Inconsistent group protocol" and exit) and the first keeps all.
@@ -118,8 +120,10 @@ function allRead(seen, count) {
   return () => new Set(seen.map(r => `${r.partition}/${r.offset}`)).size === count
 }
 
-// One shared group: first and second are 'kcat' or 'kafkajs'.
-async function mixedCase(first, second) {
+// One shared group: first and second are 'kcat' or 'kafkajs'. killKcat: then kcat dies
+// (SIGKILL, no LeaveGroup); once its session times out (6 s) kafkajs owns every partition and
+// reads what is produced after the kill.
+async function mixedCase(first, second, killKcat = false) {
   const topic = `mixed-${first}-first`
   const groupId = `${topic}-g`
   const seen = []
@@ -177,6 +181,21 @@ async function mixedCase(first, second) {
     await sleep(300)
     for (const r of seen.slice(mark).filter(r => r.offset >= PER))
       expectEqual(r.member, owner[r.partition], `reader of ${r.partition}/${r.offset}`)
+    if (killKcat) {
+      kc.child.kill('SIGKILL')
+      await waitFor(() => kc.exit, 5000, 'kcat to die')
+      const three = await produceNumbered(producer, topic, PARTS, PER, 'orphaned')
+      for (const p of PARTS) values[p] = values[p].concat(three[p])
+      const g2 = await waitFor(async () => {
+        const d = await describe(groupId)
+        const alone = d.state === 'Stable' && d.members.length === 1
+        return alone && kj.assignment[topic].length === 4 && d
+      }, 20000, 'kafkajs alone with every partition after the session timeout')
+      expectEqual(g2.members.map(m => m.memberId), [kj.member], 'the member left')
+      const mark2 = seen.length
+      await waitFor(allRead(seen, 12 * PER), 20000, `all ${12 * PER} records read`)
+      for (const r of seen.slice(mark2)) expectEqual(r.member, 'kafkajs', 'a reader after the kill')
+    }
     for (const r of seen) expectEqual(r.value, values[r.partition][r.offset], 'a value read')
     expectEqual(kj.crashes.map(String), [], 'kafkajs crashes')
   } finally {
@@ -184,7 +203,8 @@ async function mixedCase(first, second) {
     if (kc) await stopKcat(kc)
     await producer.disconnect()
   }
-  expectEqual(kc.exit, { code: 0, signal: null }, `kcat exit (stderr: ${kc.stderr})`)
+  expectEqual(kc.exit, killKcat ? { code: null, signal: 'SIGKILL' } : { code: 0, signal: null },
+    `kcat exit (stderr: ${kc.stderr})`)
 }
 
 // Defaults on both sides: no protocol in common.
@@ -229,8 +249,8 @@ async function defaultsCase(first) {
 async function main() {
   await admin.connect()
   await admin.createTopics({ topics: [{ topic: 'mixed-defaults', numPartitions: 4 }] })
-  await checks.run('kcat first, then kafkajs ("roundrobin"): they share the partitions',
-    () => mixedCase('kcat', 'kafkajs'), { allowLogs: rebalanceLogs })
+  await checks.run('kcat first, then kafkajs ("roundrobin"): they share; kcat is killed',
+    () => mixedCase('kcat', 'kafkajs', true), { allowLogs: rebalanceLogs })
   await checks.run('kafkajs first ("roundrobin"), then kcat: they share the partitions',
     () => mixedCase('kafkajs', 'kcat'), { allowLogs: rebalanceLogs })
   await checks.run('defaults, kcat first: kafkajs gets INCONSISTENT_GROUP_PROTOCOL',
