@@ -1037,9 +1037,12 @@ bool group_describe(struct group_coordinator *gc, struct kstr group_id,
 		return false;
 	struct group_member_info *list = calloc((size_t)g->members_count + 1, sizeof(*list));
 	ASSERT(list);
+	/* Kafka's GroupMetadata.summary: the protocol and the members' metadata and assignments
+	 * only when Stable; in any other state the members without them. */
+	bool stable = g->state == G_STABLE;
 	int32_t n = 0;
 	for (struct member *m = g->members; m; m = m->next) {
-		const struct proto *p = member_proto(m, g->protocol);
+		const struct proto *p = stable ? member_proto(m, g->protocol) : NULL;
 		list[n++] = (struct group_member_info){
 			.member_id = m->id,
 			.group_instance_id = m->instance_id,
@@ -1047,17 +1050,15 @@ bool group_describe(struct group_coordinator *gc, struct kstr group_id,
 			.client_host = m->client_host ? m->client_host : "",
 			.metadata = p ? p->meta : NULL,
 			.metadata_len = p ? p->meta_len : 0,
-			.assignment = g->state == G_STABLE ? m->assignment : NULL,
-			.assignment_len = g->state == G_STABLE ? m->assignment_len : 0,
+			.assignment = stable ? m->assignment : NULL,
+			.assignment_len = stable ? m->assignment_len : 0,
 		};
 	}
 	struct group_info info = {
 		.group_id = g->id,
 		.state = state_names[g->state],
 		.protocol_type = g->protocol_type ? g->protocol_type : "",
-		.protocol_name = g->state == G_STABLE || g->state == G_COMPLETING
-		                     ? (g->protocol ? g->protocol : "")
-		                     : "",
+		.protocol_name = stable && g->protocol ? g->protocol : "",
 		.generation_id = g->generation,
 		.members_count = n,
 		.members = list,

@@ -87,12 +87,14 @@ struct group_sync_request {
 typedef void (*group_sync_fn)(void *arg, int16_t error_code, const uint8_t *assignment,
                               int32_t len);
 
+/* metadata (for the chosen protocol) and assignment: only when the group is Stable, as Kafka
+ * describes it; NULL and 0 in any other state. */
 struct group_member_info {
 	const char *member_id;
 	const char *group_instance_id;
 	const char *client_id;
 	const char *client_host;
-	const uint8_t *metadata; /* for the chosen protocol */
+	const uint8_t *metadata;
 	int32_t metadata_len;
 	const uint8_t *assignment;
 	int32_t assignment_len;
@@ -103,7 +105,7 @@ struct group_info {
 	const char
 	    *state; /* "Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Dead" */
 	const char *protocol_type;
-	const char *protocol_name;
+	const char *protocol_name; /* "" unless Stable */
 	int32_t generation_id;
 	int32_t members_count;
 	const struct group_member_info *members;

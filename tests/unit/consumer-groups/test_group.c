@@ -145,6 +145,7 @@ struct described {
 	char state[32];
 	char protocol[32];
 	int members;
+	int32_t metadata_bytes, assignment_bytes; /* over every member */
 };
 
 static void on_describe(void *arg, const struct group_info *info)
@@ -153,11 +154,15 @@ static void on_describe(void *arg, const struct group_info *info)
 	snprintf(d->state, sizeof(d->state), "%s", info->state);
 	snprintf(d->protocol, sizeof(d->protocol), "%s", info->protocol_name);
 	d->members = info->members_count;
+	for (int32_t i = 0; i < info->members_count; i++) {
+		d->metadata_bytes += info->members[i].metadata_len;
+		d->assignment_bytes += info->members[i].assignment_len;
+	}
 }
 
 static struct described describe(void)
 {
-	struct described d = { "", "", -1 };
+	struct described d = { "", "", -1, 0, 0 };
 	group_describe(gc, KSTR("g"), on_describe, &d);
 	return d;
 }
@@ -172,13 +177,22 @@ Test(group, one_member_join_sync_heartbeat)
 	cr_assert_str_eq(a.leader, a.member_id);
 	cr_assert_str_eq(a.protocol, "range");
 	cr_assert_eq(a.members_seen, 1, "the leader sees the members");
-	cr_assert_str_eq(describe().state, "CompletingRebalance");
+	struct described d = describe();
+	cr_assert_str_eq(d.state, "CompletingRebalance");
+	/* Kafka describes a group that is not Stable without protocol, metadata, assignment. */
+	cr_assert_str_eq(d.protocol, "");
+	cr_assert_eq(d.members, 1);
+	cr_assert_eq(d.metadata_bytes + d.assignment_bytes, 0);
 	struct client *all[] = { &a };
 	const char *as[] = { "A:0,1,2" };
 	sync(&a, all, as, 1);
 	cr_assert_eq(a.sync_error, 0);
 	cr_assert_str_eq(a.assignment, "A:0,1,2");
-	cr_assert_str_eq(describe().state, "Stable");
+	d = describe();
+	cr_assert_str_eq(d.state, "Stable");
+	cr_assert_str_eq(d.protocol, "range");
+	cr_assert_eq(d.metadata_bytes, 1, "the metadata a joined with: its name");
+	cr_assert_eq(d.assignment_bytes, 7);
 	cr_assert_eq(heartbeat(&a), 0);
 }
 
@@ -192,7 +206,11 @@ static void stable_pair(struct client *a, struct client *b)
 	sync(a, one, as1, 1);
 	join_new(b); /* b's join parks: a must rejoin */
 	cr_assert_eq(b->joins, 1, "MEMBER_ID_REQUIRED, then parked");
-	cr_assert_str_eq(describe().state, "PreparingRebalance");
+	struct described d = describe();
+	cr_assert_str_eq(d.state, "PreparingRebalance");
+	cr_assert_str_eq(d.protocol, "");
+	cr_assert_eq(d.members, 2);
+	cr_assert_eq(d.metadata_bytes + d.assignment_bytes, 0);
 	cr_assert_eq(heartbeat(a), KAFKA_REBALANCE_IN_PROGRESS);
 	join(a, 5);
 	cr_assert_eq(a->generation, 2);
@@ -361,6 +379,10 @@ Test(group, protocol_by_vote)
 	now += 1000;
 	group_tick(gc, now);
 	cr_assert_str_eq(a.protocol, "roundrobin");
+	cr_assert_str_eq(describe().protocol, "", "CompletingRebalance: no protocol yet");
+	struct client *all[] = { &a, &b, &c };
+	const char *as[] = { "A", "B", "C" };
+	sync(&a, all, as, 3);
 	cr_assert_str_eq(describe().protocol, "roundrobin");
 }
 
