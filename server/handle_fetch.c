@@ -377,6 +377,14 @@ void handle_fetch(struct server *srv, struct request *req)
 	size_t n = 0;
 	for (int32_t t = 0; t < st->r.topics_count; t++)
 		n += (size_t)st->r.topics[t].partitions_count;
+	/* A partition takes 28 bytes of the request but about 1 KiB of state here (its read with
+	 * READ_RANGES_MAX ranges, a waiter, a copy completion per range, its answer, its hole),
+	 * past what the arena was sized for by the frame (REQUEST_ARENA_FACTOR): kcat fetching 7
+	 * partitions at once was refused "out of memory". n is bounded by the frame, so the
+	 * arena stays a bounded multiple of it. */
+	req->arena.limit +=
+	    n * (sizeof(struct fetch_part) + sizeof(struct fetch_response_partition) +
+	         READ_RANGES_MAX * sizeof(struct fetch_copy) + sizeof(size_t));
 	st->parts = arena_array(&req->arena, n ? n : 1, sizeof(*st->parts));
 	st->resp.responses_count = st->r.topics_count;
 	st->resp.responses =
