@@ -88,6 +88,28 @@ int64_t pqueue_next_ready(const struct pqueue *q, const struct pqueue_rules *rul
 	return t > b->retry_at_ms ? t : b->retry_at_ms;
 }
 
+int32_t pqueue_sequence_add(int32_t seq, int32_t n)
+{
+	int64_t v = (int64_t)seq + n;
+	int64_t span = (int64_t)INT32_MAX + 1;
+	return (int32_t)(((v % span) + span) % span);
+}
+
+void pqueue_stamp(struct pqueue *q, struct pbatch *b, int64_t producer_id, int16_t epoch)
+{
+	pbatch_stamp(b, producer_id, epoch, q->next_sequence);
+	q->next_sequence = pqueue_sequence_add(q->next_sequence, b->count);
+}
+
+bool pqueue_unstamp(struct pqueue *q, const struct pbatch *b)
+{
+	if (b->base_sequence < 0 ||
+	    pqueue_sequence_add(b->base_sequence, b->count) != q->next_sequence)
+		return false;
+	q->next_sequence = b->base_sequence;
+	return true;
+}
+
 void pqueue_remove(struct pqueue *q, struct pbatch *b)
 {
 	struct pbatch **pp = &q->head, *prev = NULL;

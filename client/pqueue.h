@@ -51,6 +51,17 @@ struct pbatch *pqueue_sendable(const struct pqueue *q, int64_t now_ms,
  * retry backoff), or INT64_MAX. */
 int64_t pqueue_next_ready(const struct pqueue *q, const struct pqueue_rules *rules);
 
+/* Idempotence: stamps the sealed batch b with the producer id and epoch and the partition's
+ * next sequence, which then advances by b's record count. */
+void pqueue_stamp(struct pqueue *q, struct pbatch *b, int64_t producer_id, int16_t epoch);
+/* Gives back the sequences of b, which the broker refused for certain, when b was the batch
+ * stamped last. Returns false (and changes nothing) when it was not: the sequences after it
+ * are taken, and only a new producer id can close the gap. */
+bool pqueue_unstamp(struct pqueue *q, const struct pbatch *b);
+/* Kafka's sequence arithmetic (DefaultRecordBatch.incrementSequence): seq + n, wrapping past
+ * INT32_MAX to 0; n may be negative to step back over a wrap. */
+int32_t pqueue_sequence_add(int32_t seq, int32_t n);
+
 /* Takes b out of the queue (it is done: delivered or failed). */
 void pqueue_remove(struct pqueue *q, struct pbatch *b);
 

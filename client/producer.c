@@ -423,12 +423,6 @@ static void unlink_req(struct tape_producer *p, struct preq *r)
 	r->prev = r->next = NULL;
 }
 
-/* Kafka's sequence arithmetic (DefaultRecordBatch.incrementSequence): wraps to 0. */
-static int32_t add_sequence(int32_t seq, int32_t n)
-{
-	return seq > INT32_MAX - n ? n - (INT32_MAX - seq) - 1 : seq + n;
-}
-
 static void set_fatal(struct tape_producer *p, const struct tape_error *e)
 {
 	if (!p->fatal.code)
@@ -461,9 +455,8 @@ static void retry_or_fail(struct tape_producer *p, struct ptopic *t, struct pbat
 			set_fatal(p, &b->error);
 		else if (ambiguous || (kafka && k == KAFKA_OUT_OF_ORDER_SEQUENCE_NUMBER))
 			p->pid_reset = true;
-		else if (b->producer_id == p->producer_id) /* refused for certain: give back */
-			queue_of(t, b)->next_sequence =
-			    add_sequence(queue_of(t, b)->next_sequence, -b->count);
+		else if (b->producer_id == p->producer_id && !pqueue_unstamp(queue_of(t, b), b))
+			p->pid_reset = true; /* refused for certain, but not the last stamped */
 	}
 	fail(p, t, b);
 }
@@ -708,11 +701,8 @@ static bool prepare(struct tape_producer *p, struct ptopic *t, struct pbatch *b)
 			return false;
 		}
 	}
-	if (p->cfg.idempotent && b->producer_id != p->producer_id) {
-		struct pqueue *q = queue_of(t, b);
-		pbatch_stamp(b, p->producer_id, p->producer_epoch, q->next_sequence);
-		q->next_sequence = add_sequence(q->next_sequence, b->count);
-	}
+	if (p->cfg.idempotent && b->producer_id != p->producer_id)
+		pqueue_stamp(queue_of(t, b), b, p->producer_id, p->producer_epoch);
 	return true;
 }
 
@@ -914,12 +904,9 @@ int tape_producer_flush(struct tape_producer *p, int32_t timeout_ms, struct tape
 	tape_error_clear(err);
 	int64_t deadline = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	p->flushing = true;
-	for (;;) {
-		int64_t now = clock_mono_ms();
-		tape_producer_poll(p, (int32_t)(deadline > now ? deadline - now : 0));
-		if (p->outstanding == 0 || clock_mono_ms() >= deadline)
-			break;
-	}
+	for (int64_t now = clock_mono_ms(); p->outstanding > 0 && now < deadline;
+	     now = clock_mono_ms())
+		tape_producer_poll(p, (int32_t)(deadline - now));
 	p->flushing = false;
 	if (p->outstanding > 0)
 		return tape_error_set(err, -ETIMEDOUT, "%lld records not delivered within %d ms",
