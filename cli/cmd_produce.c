@@ -341,9 +341,12 @@ static int send_lines(struct reader *r, struct tape_producer *p, const struct pr
 	}
 	memmove(r->buf, r->buf + start, r->len - start);
 	r->len -= start;
-	if (r->len > r->max_line) {
-		fprintf(stderr, "tape produce: line %lld is longer than %zu bytes\n",
-		        (long long)r->lines + 1, r->max_line);
+	if (r->len > r->max_line) { /* in the words tape_producer_send uses for a whole line */
+		fprintf(
+		    stderr,
+		    "tape produce: line %lld: a record of more than %zu bytes does not fit in a "
+		    "request of at most %zu bytes\n",
+		    (long long)r->lines + 1, r->max_line, r->max_line);
 		return -1;
 	}
 	return 0;
