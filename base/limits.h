@@ -207,8 +207,9 @@
 /* A connection receives into a buffer of this size, grown to the frame being read. */
 #define CLIENT_RECV_BYTES (64 * KiB)
 /* batch.size: records of one partition go into a batch until it would pass this many
- * (uncompressed) bytes. 64 KiB rather than Java's 16 KiB: tape produce of 100-byte records
- * measured about 1.5x the records/s (README "Performance"), and zstd compresses better. */
+ * (uncompressed) bytes. 64 KiB rather than Java's 16 KiB: `tape produce` of 2M 100-byte
+ * records to one partition of a local taped took 0.85 s against 1.35 s uncompressed and 1.0 s
+ * against 2.0 s with zstd; 1 MB batches gained little more (0.7 s, 0.9 s). */
 #define CLIENT_BATCH_BYTES_DEFAULT (64 * KiB)
 /* A batch never passes the broker's hard cap on message.max.bytes. */
 #define CLIENT_BATCH_BYTES_MAX BATCH_BYTES_MAX
