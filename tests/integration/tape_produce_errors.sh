@@ -4,7 +4,7 @@
 #
 #   - nothing listening (port 1 of 127.0.0.1, checked to refuse): "tape produce: cannot reach
 #     broker at 127.0.0.1:1: connection refused", exit 2, also with the address from
-#     TAPE_BROKERS and by name (localhost, which resolves to ::1 and 127.0.0.1: both refuse);
+#     TAPE_BROKERS, and by name (localhost: every address it resolves to refuses);
 #   - a taped with auto.create.topics.enable=false: "tape produce: topic \"nope\" does not
 #     exist", exit 2, and no topic created (the auto-creating case is tape_produce.sh's);
 #   - a malformed broker list is refused with one line and exit 2;
