@@ -22,6 +22,9 @@ static const char *const project_messages[TAPE_ERRNO_END - TAPE_ERRNO_BASE] = {
 	[TAPE_ECLOSED - TAPE_ERRNO_BASE] = "closed",
 	[TAPE_EPROTO - TAPE_ERRNO_BASE] = "malformed protocol message",
 	[TAPE_EMETADATA - TAPE_ERRNO_BASE] = "offset metadata is too large",
+	[TAPE_EKAFKA - TAPE_ERRNO_BASE] = "the broker answered with an error",
+	[TAPE_ERESOLVE - TAPE_ERRNO_BASE] = "host name does not resolve",
+	[TAPE_EVERSION - TAPE_ERRNO_BASE] = "no API version both sides support",
 };
 
 const char *tape_strerror(int err)

@@ -4,12 +4,14 @@
  * Functions return int: 0 on success, -errno for system failures (straight from a CQE's res),
  * or -TAPE_E* for the project's own conditions. The project codes live in a reserved range
  * above any errno, so one negative int carries either and tape_strerror() names both.
- * Kafka error numbers never appear here: server/ maps these to Kafka codes in one function.
+ * Kafka error numbers never appear here: server/ maps these to Kafka codes in one function;
+ * libtape reports a broker's error as -TAPE_EKAFKA with the Kafka code beside it.
  */
 #ifndef TAPE_BASE_ERRORS_H
 #define TAPE_BASE_ERRORS_H
 
-enum tape_error {
+/* The tag is tape_errno, not tape_error: struct tape_error is libtape's (client/tape.h). */
+enum tape_errno {
 	TAPE_ERRNO_BASE = 10000,
 	TAPE_ECORRUPT = TAPE_ERRNO_BASE, /* bytes failed a checksum or structure check */
 	TAPE_EFAILED,                    /* partition is in its sticky failed state */
@@ -26,6 +28,9 @@ enum tape_error {
 	TAPE_ECLOSED,                    /* object is closing or closed */
 	TAPE_EPROTO,                     /* malformed protocol message */
 	TAPE_EMETADATA,                  /* offset metadata over offset.metadata.max.bytes */
+	TAPE_EKAFKA,                     /* client: the broker answered with a Kafka error code */
+	TAPE_ERESOLVE,                   /* client: a broker's host name does not resolve */
+	TAPE_EVERSION,                   /* client: no version of an API both sides support */
 	TAPE_ERRNO_END
 };
 

@@ -27,6 +27,7 @@ struct cmd {
 };
 
 extern const struct cmd cmd_dump;
+extern const struct cmd cmd_produce;
 extern const struct cmd cmd_verify;
 
 #endif

@@ -1,0 +1,199 @@
+/*
+ * client/tape.h: libtape, the C client library of tape. It speaks the Kafka protocol, so it
+ * works against taped and any Kafka-compatible broker.
+ *
+ * This slice has the core (connections, bootstrap, metadata) and the producer; the consumer,
+ * groups and admin calls build on the same client.
+ *
+ * Threads. The library starts none. A client, and every producer made from it, belongs to one
+ * thread at a time. Network I/O happens only inside the calls that say they poll; none of
+ * them blocks for longer than the time it is given (a host name lookup through getaddrinfo
+ * is the one exception: it blocks as long as the resolver does).
+ *
+ * Errors. Calls return 0 (or a count) on success and a negative code on failure, and fill the
+ * struct tape_error they are given (which may be NULL) with the code and one line of text
+ * meant for a person: "cannot reach broker at localhost:9092: connection refused",
+ * "topic \"x\" does not exist". The library never prints.
+ *
+ * Lifetimes. Everything the caller passes in (configuration strings, record bytes, header
+ * arrays) is copied before the call returns, unless a field says "borrowed". Pointers handed
+ * to a callback are valid only during the callback.
+ */
+#ifndef TAPE_CLIENT_TAPE_H
+#define TAPE_CLIENT_TAPE_H
+
+#include "base/errors.h"
+#include "protocol/compression.h"
+#include "protocol/errors.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ---- errors -------------------------------------------------------------------------------- */
+
+struct tape_error {
+	/* 0; -errno for system and connection failures (-ECONNREFUSED, -ETIMEDOUT, ...);
+	 * or -TAPE_E* (base/errors.h): -TAPE_EKAFKA when the broker answered an error. */
+	int code;
+	/* With -TAPE_EKAFKA, the broker's error code (protocol/errors.h: KAFKA_*), else 0. */
+	int16_t kafka_code;
+	/* One line, no trailing newline, starting in lower case, complete on its own. */
+	char message[256];
+};
+
+/* Empties err (code 0, message ""); NULL is allowed. */
+void tape_error_clear(struct tape_error *err);
+
+/* ---- the client: brokers and metadata ------------------------------------------------------ */
+
+struct tape_client;
+
+struct tape_client_config {
+	const char *brokers;              /* "host:port,host:port", IPv6 as "[::1]:9092"; default
+	                                     "localhost:9092" */
+	const char *client_id;            /* sent in every request header; default "tape" */
+	int32_t connect_timeout_ms;       /* one TCP connect and the ApiVersions answer: 10000 */
+	int32_t request_timeout_ms;       /* a request's answer; past it the connection is closed
+	                                     and its requests fail: 30000 */
+	int32_t metadata_timeout_ms;      /* how long a call waits for a topic's metadata: 30000 */
+	int32_t metadata_max_age_ms;      /* topics in use are refreshed this often: 300000 */
+	int32_t retry_backoff_ms;         /* first wait before a retry: 100, doubling ... */
+	int32_t retry_backoff_max_ms;     /* ... up to this: 1000 */
+	int32_t reconnect_backoff_ms;     /* first wait before reconnecting to a broker: 50 */
+	int32_t reconnect_backoff_max_ms; /* doubling up to this: 1000 */
+	bool allow_auto_create_topics;    /* ask the broker to create unknown topics: true */
+};
+
+/* Fills cfg with the defaults above. */
+void tape_client_config_init(struct tape_client_config *cfg);
+
+/* A client for the brokers cfg names (NULL: the defaults). Does not connect yet: the first
+ * call that needs a broker does. Returns 0 or -TAPE_ECONFIG (a malformed broker list, a value
+ * out of range) or -ENOMEM. */
+int tape_client_new(const struct tape_client_config *cfg, struct tape_client **out,
+                    struct tape_error *err);
+
+/* Closes every connection and frees the client. Producers made from it must be freed first. */
+void tape_client_free(struct tape_client *cl);
+
+/* The number of partitions of topic, from cached metadata or, when the topic is not known
+ * yet, by asking a broker (polls, for up to metadata_timeout_ms). When auto-creation is
+ * allowed and the broker does it, the topic is created. Returns the count (> 0) or:
+ *   -TAPE_EKAFKA with KAFKA_UNKNOWN_TOPIC_OR_PARTITION  topic "x" does not exist
+ *   -TAPE_EKAFKA with another code                       the broker refused the topic
+ *   -errno / -TAPE_ERESOLVE                              cannot reach broker at h:p: ...
+ *   -ETIMEDOUT                                           no usable answer in time */
+int32_t tape_client_partitions(struct tape_client *cl, const char *topic, struct tape_error *err);
+
+/* ---- the producer -------------------------------------------------------------------------- */
+
+struct tape_producer;
+
+#define TAPE_PARTITION_ANY (-1)
+#define TAPE_TIMESTAMP_NOW (-1)
+
+struct tape_header {
+	const char *name;  /* UTF-8, NUL-terminated */
+	const void *value; /* NULL: a null value */
+	int32_t value_len;
+};
+
+struct tape_record {
+	const char *topic;
+	/* TAPE_PARTITION_ANY: chosen from the key as Java's producer does (murmur2 of the key
+	 * bytes, & 0x7fffffff, mod the partition count), or without a key round robin, one
+	 * batch at a time ("sticky"). */
+	int32_t partition;
+	const void *key; /* NULL: a null key */
+	int32_t key_len;
+	const void *value; /* NULL: a null value (a tombstone) */
+	int32_t value_len;
+	const struct tape_header *headers;
+	int32_t headers_count;
+	int64_t timestamp_ms; /* CreateTime in ms since the epoch; TAPE_TIMESTAMP_NOW: now */
+	void *opaque;         /* handed back in the record's delivery report */
+};
+
+/* A record to fill in: any partition, timestamp now, no key, value or headers. */
+#define TAPE_RECORD(topic_)                                     \
+	((struct tape_record){ .topic = (topic_),               \
+	                       .partition = TAPE_PARTITION_ANY, \
+	                       .timestamp_ms = TAPE_TIMESTAMP_NOW })
+
+/* The outcome of one record. */
+struct tape_delivery {
+	const char *topic;
+	int32_t partition;
+	int64_t offset;                 /* -1 when unknown: acks=0, or the record failed */
+	int64_t timestamp_ms;           /* the record's, or the broker's with LogAppendTime */
+	const struct tape_error *error; /* NULL: delivered */
+	void *opaque;                   /* the record's */
+};
+
+/* Called once per record, in the order the records of a partition were sent, from inside
+ * tape_producer_send, _poll, _flush or _free. It may call tape_producer_send (which then does
+ * not poll); it must not free the producer. */
+typedef void (*tape_delivery_fn)(const struct tape_delivery *d, void *arg);
+
+struct tape_producer_config {
+	int16_t acks;          /* -1 all in-sync replicas (default), 1 the leader, 0 none */
+	int compression;       /* COMPRESSION_ZSTD (default), _NONE, _GZIP, _SNAPPY, _LZ4; a batch
+	                          that does not shrink is sent uncompressed, as librdkafka does */
+	int compression_level; /* 0: the codec's default */
+	/* Idempotence: InitProducerId, then a producer id, epoch and sequence on every batch,
+	 * at most one batch in flight per partition, so retries neither duplicate nor reorder.
+	 * Requires acks -1. */
+	bool idempotent;
+	int32_t batch_bytes;         /* batch.size: CLIENT_BATCH_BYTES_DEFAULT */
+	int32_t linger_ms;           /* how long a batch waits to fill: 5 */
+	int32_t request_bytes_max;   /* max.request.size: CLIENT_REQUEST_BYTES_DEFAULT */
+	int32_t max_in_flight;       /* Produce requests pipelined per broker: 5 */
+	int32_t produce_timeout_ms;  /* the broker's wait for acks=-1 (Produce timeout_ms): 30000 */
+	int32_t delivery_timeout_ms; /* a record fails when not delivered this long after send:
+	                                120000 */
+	int32_t retries;             /* attempts after the first for a retriable error: INT32_MAX
+	                                (the delivery timeout bounds them) */
+	int64_t buffer_bytes; /* records held before send waits: CLIENT_BUFFER_BYTES_DEFAULT */
+	int32_t max_block_ms; /* how long send waits for room: 60000 */
+	tape_delivery_fn on_delivery; /* NULL: no reports */
+	void *on_delivery_arg;
+};
+
+/* Fills cfg with the defaults above. */
+void tape_producer_config_init(struct tape_producer_config *cfg);
+
+/* A producer sending through cl (borrowed: it must outlive the producer). Returns 0,
+ * -TAPE_ECONFIG or -ENOMEM. Connects lazily, like the client. */
+int tape_producer_new(struct tape_client *cl, const struct tape_producer_config *cfg,
+                      struct tape_producer **out, struct tape_error *err);
+
+/* Queues a copy of rec for its partition's batch. Polls when the topic's metadata is not known
+ * yet (see tape_client_partitions, whose errors it returns) and when the producer holds
+ * buffer_bytes already (up to max_block_ms, then -ENOBUFS). Also fails with -TAPE_ETOOLARGE
+ * for a record that cannot fit in a request, -TAPE_EKAFKA with UNKNOWN_TOPIC_OR_PARTITION for
+ * a partition the topic does not have, and the producer's fatal error once it has one (an
+ * idempotent producer fenced by another). The record's delivery report comes later. */
+int tape_producer_send(struct tape_producer *p, const struct tape_record *rec,
+                       struct tape_error *err);
+
+/* Does the producer's I/O for up to timeout_ms (0: only what is ready now): sends batches
+ * that are full, have lingered or are retried, reads answers, and reports deliveries.
+ * Returns the number of delivery reports made. */
+int tape_producer_poll(struct tape_producer *p, int32_t timeout_ms);
+
+/* Sends everything queued without waiting for linger and polls until every record has been
+ * reported (delivered or failed) or timeout_ms passed (-ETIMEDOUT). Returns 0 when all were
+ * reported, whatever their outcome. */
+int tape_producer_flush(struct tape_producer *p, int32_t timeout_ms, struct tape_error *err);
+
+/* Records sent and not yet reported. */
+int64_t tape_producer_outstanding(const struct tape_producer *p);
+
+/* Records reported as failed so far. */
+int64_t tape_producer_failed(const struct tape_producer *p);
+
+/* Frees the producer: records not yet reported are reported failed with -TAPE_ECLOSED (call
+ * tape_producer_flush first to deliver them). Answers still on their way are ignored. */
+void tape_producer_free(struct tape_producer *p);
+
+#endif
