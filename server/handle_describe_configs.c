@@ -78,8 +78,8 @@ void handle_describe_configs(struct server *srv, struct request *req)
 	/* Each resource's answer (up to CONFIGS_MAX keys, their values and synonyms) is far
 	 * larger than its request: the arena grows by that, bounded by the resource count. */
 	req->arena.limit += (size_t)(r.resources_count > 0 ? r.resources_count : 0) *
-			    (CONFIGS_MAX * (sizeof(struct describe_configs_resource_result) +
-					    sizeof(struct describe_configs_synonym) + 128));
+	                    (CONFIGS_MAX * (sizeof(struct describe_configs_resource_result) +
+	                                    sizeof(struct describe_configs_synonym) + 128));
 	struct describe_configs_response resp = { .results_count = r.resources_count };
 	resp.results = arena_array(&req->arena, (size_t)r.resources_count, sizeof(*resp.results));
 	if (r.resources_count && !resp.results) {
