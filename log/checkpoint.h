@@ -33,6 +33,9 @@ enum checkpoint_kind {
 
 #define CHECKPOINT_HEADER_BYTES 24
 
+/* Writes the checkpoint as above, unless the file already holds exactly these bytes: then
+ * nothing is written or synced (an idle partition's open and close rewrite one file, not
+ * three; with ~2 ms per fsync here that decides how fast 1000 partitions open and close). */
 int checkpoint_write(const char *dir, const char *name, enum checkpoint_kind kind,
                      const void *payload, size_t len);
 /* The two halves of checkpoint_write, so tests can stop between them. */

@@ -265,8 +265,29 @@ int segment_load_indexes(struct segment *seg, const char *dir, uint32_t index_in
 
 /* Writes path by way of path.tmp and a rename: the old file may be mapped (a sealed
  * segment's index), and truncating a mapped file under the mapping would fault. */
+/* True when path holds exactly buf: writing it again would cost a sync and change nothing. (An
+ * absent file is written even when buf is empty: a clean open rebuilds a missing index by a
+ * scan, which refuses a segment holding a quarantined range.) */
+static bool file_holds(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct stat st;
+	bool same = fstat(fd, &st) == 0 && st.st_size == (off_t)len;
+	if (same && len) {
+		uint8_t *old = malloc(len);
+		same = old && pread(fd, old, len, 0) == (ssize_t)len && memcmp(old, buf, len) == 0;
+		free(old);
+	}
+	close(fd);
+	return same;
+}
+
 static int replace_file(const char *path, const void *buf, size_t len)
 {
+	if (file_holds(path, buf, len))
+		return 0;
 	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
