@@ -22,6 +22,9 @@ segments=$(ls "$work/data/alter-me-0/" | grep -c '\.log$')
 	fail "alter-me-0 has $segments segment(s) after 40 batches with segment.bytes=4096"
 stop_taped || fail "taped did not stop cleanly"
 
+# start_taped reads the port from taped.out: the old one must not be read before the
+# new taped truncates it.
+rm -f "$work/taped.out"
 start_taped "$work"
 timeout 60 node "$KAFKAJS_DIR/alter_configs.js" "$TAPED_BOOTSTRAP" after ||
 	fail "alter_configs.js after exited $? (see its FAIL lines above)"
