@@ -30,5 +30,7 @@ extern const struct cmd cmd_consume;
 extern const struct cmd cmd_dump;
 extern const struct cmd cmd_produce;
 extern const struct cmd cmd_verify;
+extern const struct cmd cmd_topics;
+extern const struct cmd cmd_groups;
 
 #endif

@@ -15,6 +15,8 @@ static const struct cmd *const commands[] = {
 	&cmd_dump,
 	&cmd_produce,
 	&cmd_verify,
+	&cmd_topics,
+	&cmd_groups,
 };
 
 #define COMMANDS_COUNT (sizeof(commands) / sizeof(commands[0]))

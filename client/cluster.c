@@ -510,6 +510,16 @@ int cluster_topic_wait(struct tape_client *cl, const char *name, int64_t deadlin
 	}
 }
 
+bool cluster_unreachable(const struct tape_client *cl)
+{
+	return unreachable(cl);
+}
+
+void cluster_adopt_broker(struct tape_client *cl, const struct metadata_response_broker *mb)
+{
+	adopt_broker(cl, mb);
+}
+
 /* ---- the public calls ---------------------------------------------------------------------- */
 
 static int check_config(const struct tape_client_config *c, struct tape_error *err)

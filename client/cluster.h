@@ -104,6 +104,14 @@ int64_t cluster_next_wakeup(const struct tape_client *cl);
 int cluster_topic_wait(struct tape_client *cl, const char *name, int64_t deadline_ms,
                        struct ctopic **out, struct tape_error *err);
 
+/* Every broker failed to connect since the current wait began (cl->wait_id) and none is
+ * trying: a synchronous call gives up with cluster_unreachable_error. */
+bool cluster_unreachable(const struct tape_client *cl);
+/* A broker named by a Metadata or FindCoordinator answer: adopts a bootstrap entry with the
+ * same address, follows a broker that moved, or adds it (as a Metadata answer does). */
+struct metadata_response_broker;
+void cluster_adopt_broker(struct tape_client *cl, const struct metadata_response_broker *mb);
+
 /* "cannot reach broker at h:p: reason" for the brokers' last connection errors. */
 int cluster_unreachable_error(const struct tape_client *cl, struct tape_error *err);
 

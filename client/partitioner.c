@@ -25,19 +25,16 @@ uint32_t partitioner_murmur2(const void *key, size_t len)
 		h *= MURMUR2_M;
 		h ^= k;
 	}
-	switch (len % 4) {
-	case 3:
+	/* The tail bytes, as Java's switch with fall-through does (written without one: clang's
+	 * -Wimplicit-fallthrough does not take gcc's comment). */
+	size_t rest = len % 4;
+	if (rest >= 3)
 		h ^= (uint32_t)p[2] << 16;
-		/* fall through */
-	case 2:
+	if (rest >= 2)
 		h ^= (uint32_t)p[1] << 8;
-		/* fall through */
-	case 1:
+	if (rest >= 1) {
 		h ^= (uint32_t)p[0];
 		h *= MURMUR2_M;
-		break;
-	default:
-		break;
 	}
 	h ^= h >> 13;
 	h *= MURMUR2_M;

@@ -324,4 +324,205 @@ int tape_consumer_watermarks(const struct tape_consumer *c, const char *topic, i
  * still on their way are ignored. */
 void tape_consumer_free(struct tape_consumer *c);
 
+/* ---- admin: topics, configs, offsets, groups (client/admin.c) ------------------------------ */
+
+/* Every admin call is synchronous: it polls the client until the answer is in or timeout_ms
+ * passed (-ETIMEDOUT), and gives up early with "cannot reach broker at ..." when no broker
+ * can be reached. Requests go where Kafka wants them: topic creation and deletion to the
+ * controller (Metadata's controller id), group calls to the group's coordinator
+ * (FindCoordinator, retried while it is loading or moving), ListOffsets to each partition's
+ * leader. Results are allocated by the library, each with its free function (NULL allowed);
+ * their strings and arrays live until that free. */
+
+#define TAPE_RESOURCE_TOPIC 2
+#define TAPE_RESOURCE_BROKER 4
+#define TAPE_OFFSET_LATEST (-1)   /* ListOffsets: the high watermark (log end for consumers) */
+#define TAPE_OFFSET_EARLIEST (-2) /* ListOffsets: the log start offset */
+
+struct tape_config_kv {
+	const char *name;
+	const char *value; /* NULL: a null value (AlterConfigs: back to the default) */
+};
+
+/* Creates a topic. partitions and replication_factor -1: the broker's defaults. configs are
+ * topic-level keys (cleanup.policy, retention.ms, ...). Returns 0 once the controller created
+ * it, or -TAPE_EKAFKA with the broker's code (TOPIC_ALREADY_EXISTS, INVALID_CONFIG, ...) and
+ * its message. validate_only: the broker checks everything and creates nothing. */
+int tape_admin_create_topic(struct tape_client *cl, const char *name, int32_t partitions,
+                            int16_t replication_factor, const struct tape_config_kv *configs,
+                            int32_t configs_count, bool validate_only, int32_t timeout_ms,
+                            struct tape_error *err);
+
+/* Deletes a topic: 0, or -TAPE_EKAFKA with UNKNOWN_TOPIC_OR_PARTITION ("topic \"x\" does not
+ * exist") or another code. */
+int tape_admin_delete_topic(struct tape_client *cl, const char *name, int32_t timeout_ms,
+                            struct tape_error *err);
+
+struct tape_partition_info {
+	int32_t partition;
+	int16_t error_code; /* the broker's, e.g. LEADER_NOT_AVAILABLE; 0 */
+	int32_t leader;     /* node id; -1 none */
+	int32_t replicas_count;
+	int32_t *replicas;
+	int32_t isr_count;
+	int32_t *isr;
+};
+
+struct tape_topic_info {
+	char *name;
+	int16_t error_code; /* 0, or why the broker cannot describe it */
+	bool internal;      /* __consumer_offsets and the like */
+	int32_t partitions_count;
+	struct tape_partition_info *partitions; /* sorted by partition */
+};
+
+struct tape_topic_list {
+	int32_t controller_id;
+	int32_t topics_count;
+	struct tape_topic_info *topics; /* sorted by name */
+	void *mem;                      /* private */
+};
+
+/* Every topic (topic NULL) or one, with partitions, leaders, replicas and ISR, from a
+ * Metadata request that creates nothing. Asking for one topic that does not exist fails with
+ * -TAPE_EKAFKA, UNKNOWN_TOPIC_OR_PARTITION, "topic \"x\" does not exist". */
+int tape_admin_list_topics(struct tape_client *cl, const char *topic, int32_t timeout_ms,
+                           struct tape_topic_list **out, struct tape_error *err);
+void tape_topic_list_free(struct tape_topic_list *l);
+
+struct tape_config_entry {
+	char *name;
+	char *value;     /* NULL: null (a sensitive value, or none) */
+	int8_t source;   /* as the broker reports it (DescribeConfigs v1+): 1 topic, 4 static
+	                    broker, 5 default, ...; -1 unknown (v0) */
+	bool is_default; /* source == 5, or v0's is_default */
+	bool read_only;
+	bool is_sensitive;
+};
+
+struct tape_config_list {
+	int32_t count;
+	struct tape_config_entry *entries; /* in the broker's order */
+	void *mem;                         /* private */
+};
+
+/* The configs of a topic (TAPE_RESOURCE_TOPIC, name) or a broker (TAPE_RESOURCE_BROKER, its
+ * node id as text; asked of that broker). Errors: -TAPE_EKAFKA with the resource's code
+ * (UNKNOWN_TOPIC_OR_PARTITION for a topic that does not exist). */
+int tape_admin_describe_configs(struct tape_client *cl, int8_t resource_type, const char *name,
+                                int32_t timeout_ms, struct tape_config_list **out,
+                                struct tape_error *err);
+void tape_config_list_free(struct tape_config_list *l);
+
+/* AlterConfigs: the configs given replace every dynamic config of the resource (Kafka's
+ * legacy rule: a key not listed returns to its default; callers that want to change one key
+ * describe first and pass the others along, as tape topics alter does). */
+int tape_admin_alter_configs(struct tape_client *cl, int8_t resource_type, const char *name,
+                             const struct tape_config_kv *configs, int32_t configs_count,
+                             bool validate_only, int32_t timeout_ms, struct tape_error *err);
+
+struct tape_partition_offset {
+	int32_t partition;  /* in */
+	int16_t error_code; /* out: the broker's for this partition; 0 */
+	int64_t offset;     /* out: -1 when none (no record at or after the time) */
+	int64_t timestamp;  /* out: the record's, for a time lookup; -1 otherwise */
+};
+
+/* ListOffsets for parts[0..count) of topic, each asked of its leader: timestamp
+ * TAPE_OFFSET_LATEST, TAPE_OFFSET_EARLIEST, or ms since the epoch (the first offset whose
+ * timestamp is at or after it). Fills each entry's out fields; returns 0 when every
+ * partition was answered (check error_code), or the error that stopped the call. */
+int tape_admin_list_offsets(struct tape_client *cl, const char *topic, int64_t timestamp,
+                            struct tape_partition_offset *parts, int32_t count, int32_t timeout_ms,
+                            struct tape_error *err);
+
+struct tape_group_listing {
+	char *group_id;
+	char *protocol_type; /* "consumer", or "" */
+};
+
+struct tape_group_list {
+	int32_t count;
+	struct tape_group_listing *groups; /* sorted by id */
+	void *mem;                         /* private */
+};
+
+/* Every group of every broker (ListGroups to each broker the metadata names). */
+int tape_admin_list_groups(struct tape_client *cl, int32_t timeout_ms, struct tape_group_list **out,
+                           struct tape_error *err);
+void tape_group_list_free(struct tape_group_list *l);
+
+struct tape_topic_partition {
+	char *topic;
+	int32_t partition;
+};
+
+struct tape_group_member {
+	char *member_id;
+	char *group_instance_id; /* NULL: none */
+	char *client_id;
+	char *client_host;
+	/* Decoded from the member's assignment when the group's protocol type is "consumer"
+	 * (ConsumerProtocolAssignment); empty while the group is not Stable. */
+	int32_t assignment_count;
+	struct tape_topic_partition *assignment;
+};
+
+struct tape_group_description {
+	char *group_id;
+	int16_t error_code; /* 0; the coordinator's error for this group */
+	char *state;        /* "Stable", "Empty", "PreparingRebalance", "Dead", ... */
+	char *protocol_type;
+	char *protocol; /* the assignor: "range", ... ("" unless Stable) */
+	int32_t members_count;
+	struct tape_group_member *members;
+	void *mem; /* private */
+};
+
+/* DescribeGroups of one group at its coordinator. A group the coordinator does not know is
+ * described as state "Dead" without members, as Kafka does (not an error). */
+int tape_admin_describe_group(struct tape_client *cl, const char *group, int32_t timeout_ms,
+                              struct tape_group_description **out, struct tape_error *err);
+void tape_group_description_free(struct tape_group_description *d);
+
+struct tape_committed_offset {
+	char *topic;
+	int32_t partition;
+	int64_t offset;     /* the next record to read; -1 none */
+	char *metadata;     /* NULL: null */
+	int16_t error_code; /* 0 */
+};
+
+struct tape_group_offsets {
+	int32_t count;
+	struct tape_committed_offset *offsets; /* sorted by topic, partition */
+	void *mem;                             /* private */
+};
+
+/* OffsetFetch: the group's committed offsets, of every topic (topic NULL) or of one. */
+int tape_admin_fetch_offsets(struct tape_client *cl, const char *group, const char *topic,
+                             int32_t timeout_ms, struct tape_group_offsets **out,
+                             struct tape_error *err);
+void tape_group_offsets_free(struct tape_group_offsets *o);
+
+struct tape_offset_commit {
+	const char *topic;
+	int32_t partition;
+	int64_t offset;
+};
+
+/* OffsetCommit outside any generation (generation -1, empty member id), the way
+ * kafka-consumer-groups --reset-offsets commits: the coordinator accepts it only for a group
+ * that is Empty or unknown; a group with members answers -TAPE_EKAFKA with
+ * UNKNOWN_MEMBER_ID (or ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS) and the message says the
+ * group has active members. Every partition must be accepted for 0. */
+int tape_admin_commit_offsets(struct tape_client *cl, const char *group,
+                              const struct tape_offset_commit *offsets, int32_t count,
+                              int32_t timeout_ms, struct tape_error *err);
+
+/* DeleteGroups of one group: 0, or -TAPE_EKAFKA with GROUP_ID_NOT_FOUND ("group \"g\" does not
+ * exist"), NON_EMPTY_GROUP ("group \"g\" has active members"), ... */
+int tape_admin_delete_group(struct tape_client *cl, const char *group, int32_t timeout_ms,
+                            struct tape_error *err);
+
 #endif

@@ -23,7 +23,8 @@ void tape_error_clear(struct tape_error *err)
 	err->message[0] = '\0';
 }
 
-static void vset(struct tape_error *err, int code, int16_t kafka_code, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static void
+vset(struct tape_error *err, int code, int16_t kafka_code, const char *fmt, va_list ap)
 {
 	err->code = code;
 	err->kafka_code = kafka_code;

@@ -141,12 +141,22 @@ void partition_set_progress(struct partition *p, partition_progress_fn fn, void 
 	p->progress_arg = arg;
 }
 
+static void flush_schedule(struct partition *p);
+static void interval_arm(struct partition *p);
+
 int partition_set_config(struct partition *p, const struct partition_config *cfg)
 {
 	int rc = partition_config_check(cfg);
 	if (rc < 0)
 		return rc;
+	enum flush_mode was = p->cfg.flush_mode;
 	p->cfg = *cfg;
+	/* A change of flush.mode applies to what is already written: fsync syncs it now (the
+	 * high watermark waits for the durable end from here on), interval starts its timer. */
+	if (p->reactor && !p->closing && cfg->flush_mode != was) {
+		flush_schedule(p);
+		interval_arm(p);
+	}
 	return 0;
 }
 

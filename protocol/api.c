@@ -32,6 +32,7 @@ static const struct api_entry apis[API_KEY_MAX + 1] = {
 	[API_INIT_PRODUCER_ID] = { "InitProducerId", 2 },
 	[API_OFFSET_FOR_LEADER_EPOCH] = { "OffsetForLeaderEpoch", 4 },
 	[API_DESCRIBE_CONFIGS] = { "DescribeConfigs", 4 },
+	[API_ALTER_CONFIGS] = { "AlterConfigs", 2 },
 	[API_DELETE_GROUPS] = { "DeleteGroups", 2 },
 };
 

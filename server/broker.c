@@ -658,6 +658,37 @@ static void partition_closed(void *arg)
 	reactor_offload(j->b->reactor, &j->job);
 }
 
+int broker_alter_topic_config(struct broker *b, struct topic *t, const struct topic_config *cfg)
+{
+	struct topic_config next, old = t->cfg;
+	topic_config_init(&next);
+	for (unsigned i = 0; i < cfg->count; i++) {
+		next.entries[i].id = cfg->entries[i].id;
+		next.entries[i].value = strdup(cfg->entries[i].value);
+		next.count++;
+		if (!next.entries[i].value) {
+			topic_config_free(&next);
+			return -ENOMEM;
+		}
+	}
+	t->cfg = next;
+	int rc = metadata_write(b, b->producer_id_limit);
+	if (rc < 0) {
+		/* Not on disk: the topic keeps what a restart would find. */
+		t->cfg = old;
+		topic_config_free(&next);
+		return rc;
+	}
+	topic_config_free(&old);
+	struct partition_config pc;
+	topic_config_resolve(b->cfg, &t->cfg, &pc);
+	for (int32_t i = 0; i < t->partitions_count; i++)
+		if (t->parts[i] && partition_set_config(t->parts[i], &pc) < 0)
+			diag_warn("topic %s: partition %d keeps its old configuration", t->name, i);
+	diag_info("topic %s: configuration altered (%u override(s))", t->name, t->cfg.count);
+	return 0;
+}
+
 int broker_delete_topic(struct broker *b, struct kstr name)
 {
 	struct topic *t = broker_topic(b, name);

@@ -98,6 +98,12 @@ int broker_create_topic(struct broker *b, struct kstr name, int32_t partitions,
  * exist yet (internal topics such as __consumer_offsets). 0 or -errno. */
 int broker_ensure_topic(struct broker *b, const char *name, int32_t partitions,
                         const struct topic_config *cfg, struct topic **out);
+/* Replaces every config override of a live topic with cfg's (AlterConfigs' rule: a key not
+ * in cfg returns to the broker's value). The checkpoint is written first, so the change
+ * survives a restart; then the open partitions run with it: retention, cleanup policy and
+ * flush mode at once, segment size and age from the next roll. 0, or -errno when the
+ * checkpoint could not be written (the topic then keeps its old configs). */
+int broker_alter_topic_config(struct broker *b, struct topic *t, const struct topic_config *cfg);
 /* Deletes a topic (see the file comment). Returns 0 or -ENOENT. */
 int broker_delete_topic(struct broker *b, struct kstr name);
 

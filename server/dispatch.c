@@ -29,16 +29,9 @@ const struct api_support api_support_table[] = {
 	{ API_DELETE_TOPICS, 0, 3, 0, handle_delete_topics },
 	{ API_INIT_PRODUCER_ID, 0, 1, 0, handle_init_producer_id },
 	{ API_DESCRIBE_CONFIGS, 0, 2, 0, handle_describe_configs },
-	{ API_FIND_COORDINATOR, 0, 2, 0, handle_find_coordinator },
-	{ API_JOIN_GROUP, 0, 5, 0, handle_join_group },
-	{ API_SYNC_GROUP, 0, 3, 0, handle_sync_group },
-	{ API_HEARTBEAT, 0, 3, 0, handle_heartbeat },
-	{ API_LEAVE_GROUP, 0, 3, 0, handle_leave_group },
-	{ API_OFFSET_COMMIT, 2, 7, 2, handle_offset_commit },
-	{ API_OFFSET_FETCH, 1, 5, 1, handle_offset_fetch },
-	{ API_DESCRIBE_GROUPS, 0, 4, 0, handle_describe_groups },
-	{ API_LIST_GROUPS, 0, 2, 0, handle_list_groups },
-	{ API_DELETE_GROUPS, 0, 1, 0, handle_delete_groups },
+	/* Not in kafka-protocol.md's table: kafkajs admin.alterConfigs and librdkafka 2.0.2's
+	 * rd_kafka_AlterConfigs send it (IncrementalAlterConfigs only from librdkafka 2.2). */
+	{ API_ALTER_CONFIGS, 0, 1, 0, handle_alter_configs },
 };
 const unsigned api_support_count = sizeof(api_support_table) / sizeof(api_support_table[0]);
 

@@ -76,28 +76,37 @@ static void create_timeout(struct io_op *op, int32_t res, uint32_t flags)
 	create_maybe_free(st);
 }
 
+int16_t topic_config_from_wire(struct request *req, struct topic_config *tc, struct kstr name,
+                               struct kstr value, struct kstr *message)
+{
+	char key[128], val[1024], err[256];
+	if (name.len < 0 || (size_t)name.len >= sizeof(key) || value.len < 0 ||
+	    (size_t)value.len >= sizeof(val)) {
+		*message = KSTR("a config name or value is null or too long");
+		return KAFKA_INVALID_CONFIG;
+	}
+	memcpy(key, name.p, (size_t)name.len);
+	key[name.len] = '\0';
+	memcpy(val, value.p, (size_t)value.len);
+	val[value.len] = '\0';
+	if (topic_config_set(tc, key, val, err, sizeof(err)) < 0) {
+		char *m = arena_alloc(&req->arena, strlen(err) + 1);
+		if (m)
+			strcpy(m, err);
+		*message = kstr_from(m);
+		return KAFKA_INVALID_CONFIG;
+	}
+	return KAFKA_NONE;
+}
+
 static int16_t config_error(struct create_state *st, struct create_topics_creatable_topic *t,
                             struct topic_config *tc, struct kstr *message)
 {
 	for (int32_t k = 0; k < t->configs_count; k++) {
-		char key[128], value[1024], err[256];
-		struct kstr kk = t->configs[k].name, vv = t->configs[k].value;
-		if (kk.len < 0 || (size_t)kk.len >= sizeof(key) || vv.len < 0 ||
-		    (size_t)vv.len >= sizeof(value)) {
-			*message = KSTR("a config name or value is null or too long");
-			return KAFKA_INVALID_CONFIG;
-		}
-		memcpy(key, kk.p, (size_t)kk.len);
-		key[kk.len] = '\0';
-		memcpy(value, vv.p, (size_t)vv.len);
-		value[vv.len] = '\0';
-		if (topic_config_set(tc, key, value, err, sizeof(err)) < 0) {
-			char *m = arena_alloc(&st->req->arena, strlen(err) + 1);
-			if (m)
-				strcpy(m, err);
-			*message = kstr_from(m);
-			return KAFKA_INVALID_CONFIG;
-		}
+		int16_t code = topic_config_from_wire(st->req, tc, t->configs[k].name,
+		                                      t->configs[k].value, message);
+		if (code != KAFKA_NONE)
+			return code;
 	}
 	return KAFKA_NONE;
 }

@@ -40,6 +40,7 @@ void handle_delete_groups(struct server *srv, struct request *req);
 void handle_create_topics(struct server *srv, struct request *req);
 void handle_delete_topics(struct server *srv, struct request *req);
 void handle_describe_configs(struct server *srv, struct request *req);
+void handle_alter_configs(struct server *srv, struct request *req);
 void handle_find_coordinator(struct server *srv, struct request *req);
 void handle_join_group(struct server *srv, struct request *req);
 void handle_sync_group(struct server *srv, struct request *req);
@@ -50,6 +51,13 @@ void handle_list_groups(struct server *srv, struct request *req);
 void handle_offset_commit(struct server *srv, struct request *req);
 void handle_offset_fetch(struct server *srv, struct request *req);
 void handle_delete_groups(struct server *srv, struct request *req);
+
+/* One topic config from the wire (CreateTopics, AlterConfigs), checked and set in tc the way
+ * topic_config_set does. KAFKA_NONE, or KAFKA_INVALID_CONFIG with *message (in req's arena)
+ * naming the key and what is wrong. A null value is refused: callers that allow one (as
+ * AlterConfigs does, meaning "the default") skip it first. */
+int16_t topic_config_from_wire(struct request *req, struct topic_config *tc, struct kstr name,
+                               struct kstr value, struct kstr *message);
 
 /* Answers ApiVersions with a version above ours: Kafka's v0 layout with error 35. */
 void api_versions_answer_unsupported(struct server *srv, struct request *req);
