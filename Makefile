@@ -75,9 +75,12 @@ $(BUILD)/bin/taped: $(TAPED_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# tests/unit/cli also links the command's own objects (its pure helpers), all but its main.
+CLI_UNIT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out cli/main.c,$(CLI_SRCS)))
+
 define unit_rule
 $(BUILD)/tests/unit-$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/unit/$(1)/*.c)) \
-		$(SUPPORT_OBJS) $(LIB)
+		$(if $(filter cli,$(1)),$(CLI_UNIT_OBJS)) $(SUPPORT_OBJS) $(LIB)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -lcriterion -o $$@
 endef
