@@ -75,9 +75,8 @@ $(BUILD)/bin/taped: $(TAPED_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-# tests/unit/cli also links the command's own objects (its pure helpers), all but its main.
-CLI_UNIT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out cli/main.c,$(CLI_SRCS)))
-
+# tests/unit/cli links the cli objects too, all but the program's main.
+CLI_UNIT_OBJS := $(filter-out $(BUILD)/obj/cli/main.o,$(CLI_SRCS:%.c=$(BUILD)/obj/%.o))
 define unit_rule
 $(BUILD)/tests/unit-$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/unit/$(1)/*.c)) \
 		$(if $(filter cli,$(1)),$(CLI_UNIT_OBJS)) $(SUPPORT_OBJS) $(LIB)

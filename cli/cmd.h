@@ -27,6 +27,7 @@ struct cmd {
 };
 
 extern const struct cmd cmd_bench;
+extern const struct cmd cmd_consume;
 extern const struct cmd cmd_dump;
 extern const struct cmd cmd_produce;
 extern const struct cmd cmd_verify;

@@ -12,6 +12,7 @@
 
 static const struct cmd *const commands[] = {
 	&cmd_bench,
+	&cmd_consume,
 	&cmd_dump,
 	&cmd_produce,
 	&cmd_verify,
