@@ -30,6 +30,7 @@ extern const struct cmd cmd_bench;
 extern const struct cmd cmd_consume;
 extern const struct cmd cmd_dump;
 extern const struct cmd cmd_produce;
+extern const struct cmd cmd_replay;
 extern const struct cmd cmd_verify;
 
 #endif

@@ -11,11 +11,7 @@
 #include <string.h>
 
 static const struct cmd *const commands[] = {
-	&cmd_bench,
-	&cmd_consume,
-	&cmd_dump,
-	&cmd_produce,
-	&cmd_verify,
+	&cmd_bench, &cmd_consume, &cmd_dump, &cmd_produce, &cmd_replay, &cmd_verify,
 };
 
 #define COMMANDS_COUNT (sizeof(commands) / sizeof(commands[0]))
