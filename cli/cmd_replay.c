@@ -88,6 +88,7 @@ struct rpart {
 	int64_t until;     /* the first offset not replayed; -1: follow the tail */
 	int64_t next;      /* the next offset to replay; -1 until known */
 	int64_t committed; /* the offset last committed (-g); -1: none */
+	int64_t hw_start;  /* the high watermark when the replay started */
 	bool done;
 };
 
@@ -308,20 +309,21 @@ static void part_done(struct replay *r, struct rpart *rp)
 		return;
 	rp->done = true;
 	r->done_count++;
-	tape_consumer_unassign(r->c, r->o->topic, rp->partition);
+	if (!r->o->group) /* a group's partition stays assigned; its records are ignored */
+		tape_consumer_unassign(r->c, r->o->topic, rp->partition);
 }
 
-/* Seeks every partition to start and polls until every position is known; the positions go
- * to out (one per partition). Records and end-of-partition events met meanwhile are dropped:
- * the seek that follows forgets them. */
-static int lookup(struct replay *r, struct tape_start start, bool assign, int64_t *out)
+/* Assigns every partition to the probe consumer at start (or seeks it there) and polls until
+ * every position is known; the positions go to out (one per partition). Records and events
+ * met meanwhile are dropped. */
+static int lookup(struct replay *r, struct tape_consumer *probe, struct tape_start start,
+                  bool assign, int64_t *out)
 {
 	struct tape_error err;
 	for (int32_t i = 0; i < r->parts_count; i++) {
-		int rc = assign ? tape_consumer_assign(r->c, r->o->topic, r->parts[i].partition,
-		                                       start, &err)
-		                : tape_consumer_seek(r->c, r->o->topic, r->parts[i].partition,
-		                                     start, &err);
+		int32_t p = r->parts[i].partition;
+		int rc = assign ? tape_consumer_assign(probe, r->o->topic, p, start, &err)
+		                : tape_consumer_seek(probe, r->o->topic, p, start, &err);
 		if (rc < 0) {
 			fprintf(stderr, "tape replay: %s\n", err.message);
 			return -1;
@@ -331,7 +333,7 @@ static int lookup(struct replay *r, struct tape_start start, bool assign, int64_
 	for (;;) {
 		int32_t known = 0;
 		for (int32_t i = 0; i < r->parts_count; i++) {
-			out[i] = tape_consumer_position(r->c, r->o->topic, r->parts[i].partition);
+			out[i] = tape_consumer_position(probe, r->o->topic, r->parts[i].partition);
 			known += out[i] >= 0;
 		}
 		if (known == r->parts_count)
@@ -345,7 +347,7 @@ static int lookup(struct replay *r, struct tape_start start, bool assign, int64_
 			return -1;
 		}
 		struct tape_message m;
-		if (tape_consumer_poll(r->c, 100, &m, &err) < 0) {
+		if (tape_consumer_poll(probe, 100, &m, &err) < 0) {
 			fprintf(stderr, "tape replay: %s\n", err.message);
 			return -1;
 		}
@@ -366,43 +368,34 @@ static struct tape_start start_of(struct replay_bound b)
 	}
 }
 
-/* Committed offsets of the group, one per partition (-1: none). Group mode lands with the
- * group calls of client/tape.h; until then -g is refused in parse_args. */
-static int group_committed(struct replay *r, int64_t *out)
-{
-	for (int32_t i = 0; i < r->parts_count; i++)
-		out[i] = -1;
-	return 0;
-}
-
-static int group_commit(struct replay *r, bool wait)
-{
-	(void)wait;
-	r->dirty = false;
-	return 0;
-}
-
-/* Resolves every partition's bounds and seeks it to its start. Returns 0 or -1 (said why). */
+/* Every partition's until (and its high watermark now), looked up with a consumer of its
+ * own, which the replay's (in a group, perhaps) need not know about. Returns 0 or -1 (said
+ * why). */
 static int set_bounds(struct replay *r)
 {
 	const struct replay_opts *o = r->o;
-	int64_t *hw = calloc((size_t)r->parts_count, sizeof(*hw) * 3);
+	struct tape_consumer_config kc;
+	struct tape_consumer *probe = NULL;
+	struct tape_error err;
+	int64_t *hw = calloc((size_t)r->parts_count, sizeof(*hw) * 2);
 	if (!hw) {
 		fputs("tape replay: out of memory\n", stderr);
 		return -1;
 	}
-	int64_t *until = hw + r->parts_count, *committed = hw + 2 * r->parts_count;
-	for (int32_t i = 0; i < r->parts_count; i++)
-		committed[i] = -1;
-	int rc = lookup(r, (struct tape_start){ TAPE_START_END, 0 }, true, hw);
+	int64_t *until = hw + r->parts_count;
+	tape_consumer_config_init(&kc);
+	kc.fetch_max_wait_ms = 10; /* it is freed as soon as the offsets are known */
+	int rc = tape_consumer_new(r->cl, &kc, &probe, &err);
+	if (rc < 0)
+		fprintf(stderr, "tape replay: %s\n", err.message);
+	if (rc == 0)
+		rc = lookup(r, probe, (struct tape_start){ TAPE_START_END, 0 }, true, hw);
 	bool until_lookup = o->until.kind == REPLAY_BOUND_TIME && o->until.value <= clock_wall_ms();
 	if (rc == 0 && until_lookup)
-		rc = lookup(r, start_of(o->until), false, until);
-	if (rc == 0 && o->group)
-		rc = group_committed(r, committed);
+		rc = lookup(r, probe, start_of(o->until), false, until);
 	for (int32_t i = 0; rc == 0 && i < r->parts_count; i++) {
 		struct rpart *rp = &r->parts[i];
-		rp->committed = committed[i];
+		rp->hw_start = hw[i];
 		if (o->until.kind == REPLAY_BOUND_END)
 			rp->until = hw[i];
 		else if (o->until.kind == REPLAY_BOUND_OFFSET)
@@ -411,33 +404,49 @@ static int set_bounds(struct replay *r)
 			rp->until = until[i];
 		else
 			rp->until = -1;
-		struct tape_start start = start_of(o->from);
-		if (committed[i] >= 0) {
-			start = (struct tape_start){ TAPE_START_OFFSET, committed[i] };
-		} else if (o->from.kind == REPLAY_BOUND_OFFSET && o->from.value > hw[i]) {
-			fprintf(stderr,
-			        "tape replay: --from %lld is past the end of \"%s\" partition %d "
-			        "(its high watermark is %lld)\n",
-			        (long long)o->from.value, o->topic, rp->partition,
-			        (long long)hw[i]);
-			rc = -1;
-			break;
-		}
-		if (start.kind == TAPE_START_OFFSET) {
-			rp->next = start.value;
-			if (rp->until >= 0 && start.value >= rp->until) {
-				part_done(r, rp);
-				continue;
-			}
-		}
-		struct tape_error err;
-		if (tape_consumer_seek(r->c, o->topic, rp->partition, start, &err) < 0) {
-			fprintf(stderr, "tape replay: %s\n", err.message);
-			rc = -1;
-		}
 	}
+	tape_consumer_free(probe);
 	free(hw);
 	return rc;
+}
+
+/* Starts reading rp: at committed when >= 0 (the group's), else where --from says. assign:
+ * assign it by hand (no group); otherwise the group assigned it and it is moved there (a
+ * partition with nothing to do stays assigned, its records ignored). Returns 0 or -1 (said
+ * why). */
+static int start_part(struct replay *r, struct rpart *rp, int64_t committed, bool assign)
+{
+	const struct replay_opts *o = r->o;
+	struct tape_start start = start_of(o->from);
+	rp->committed = committed;
+	if (committed >= 0)
+		start = (struct tape_start){ TAPE_START_OFFSET, committed };
+	rp->next = start.kind == TAPE_START_OFFSET ? start.value : -1;
+	if (rp->next >= 0 && rp->until >= 0 && rp->next >= rp->until) {
+		if (!rp->done)
+			r->done_count++;
+		rp->done = true;
+		return 0;
+	}
+	/* Past the end: read from the end, and the records before next are skipped (fetching
+	 * past the end would be out of range, which resets to the beginning). */
+	if (rp->next > rp->hw_start)
+		start.value = rp->hw_start;
+	struct tape_error err;
+	int rc = assign ? tape_consumer_assign(r->c, o->topic, rp->partition, start, &err)
+	                : tape_consumer_seek(r->c, o->topic, rp->partition, start, &err);
+	if (rc < 0) {
+		fprintf(stderr, "tape replay: %s\n", err.message);
+		return -1;
+	}
+	return 0;
+}
+
+static int group_commit(struct replay *r, bool wait)
+{
+	(void)wait;
+	r->dirty = false;
+	return 0;
 }
 
 /* ---- the command -------------------------------------------------------------------------------
@@ -898,6 +907,15 @@ static int make_parts(struct replay *r, int32_t partitions)
 	return 0;
 }
 
+/* Starts every partition (no group) or subscribes (-g). */
+static int start_all(struct replay *r)
+{
+	for (int32_t i = 0; i < r->parts_count; i++)
+		if (start_part(r, &r->parts[i], -1, true) < 0)
+			return -1;
+	return 0;
+}
+
 static void summary(struct replay *r, int status)
 {
 	clear_progress(r);
@@ -955,7 +973,7 @@ static int replay_run(int argc, char **argv)
 		goto out;
 	}
 	if ((o.exec && env_init(&r) < 0) || open_clients(&r, &partitions) < 0 ||
-	    make_parts(&r, partitions) < 0 || set_bounds(&r) < 0) {
+	    make_parts(&r, partitions) < 0 || set_bounds(&r) < 0 || start_all(&r) < 0) {
 		if (interrupted)
 			status = 128 + interrupted;
 		goto out;
