@@ -16,8 +16,8 @@
  * States (group.h draws them). The requests that move between them:
  *
  *   NEED_JOIN  --prepare_join (commit, revoke), send_join-->     JOINING
- *   JOINING    --on_join: leader-->  LEAD_META --all-topics Metadata, assign--> SYNCING
- *              --on_join: follower--> SYNCING (send_sync with no assignments)
+ *   JOINING    --on_join--> NEED_SYNC --send_sync--> SYNCING (a leader first asks for the
+ *                all-topics Metadata and assigns with it; a follower sends no assignments)
  *              --MEMBER_ID_REQUIRED / UNKNOWN_MEMBER_ID--> NEED_JOIN
  *   SYNCING    --on_sync--> SYNCED --apply_assignment (revoke what moved)--> OFFSETS
  *   OFFSETS    --on_offset_fetch: assigned callback--> STABLE
@@ -70,7 +70,7 @@ enum gstate {
 	G_IDLE,      /* no subscription yet */
 	G_NEED_JOIN, /* to join: prepare (commit, revoke) then JoinGroup */
 	G_JOINING,   /* JoinGroup in flight */
-	G_LEAD_META, /* leader: waiting for the metadata to assign with */
+	G_NEED_SYNC, /* SyncGroup to send (a leader first waits for the metadata to assign with) */
 	G_SYNCING,   /* SyncGroup in flight (or to send) */
 	G_SYNCED,    /* the assignment arrived: apply it */
 	G_OFFSETS,   /* OffsetFetch of the new partitions */
@@ -334,7 +334,7 @@ static void coordinator_lost(struct cgroup *g)
 	g->offsets_in_flight = false;
 	/* Answers still coming on the old connection carry the old epoch and are ignored (it is
 	 * not closed here: this runs inside its own response functions). */
-	if (g->state == G_JOINING || g->state == G_LEAD_META || g->state == G_SYNCING)
+	if (g->state == G_JOINING || g->state == G_NEED_SYNC || g->state == G_SYNCING)
 		g->state = G_NEED_JOIN;
 }
 
@@ -612,7 +612,7 @@ static void join_failed(struct cgroup *g, int64_t now_ms)
 	g->join_retry_at_ms =
 	    now_ms + cluster_backoff_ms(g->cl->cfg.retry_backoff_ms,
 	                                g->cl->cfg.retry_backoff_max_ms, g->join_failures);
-	if (g->state == G_JOINING || g->state == G_SYNCING || g->state == G_LEAD_META)
+	if (g->state == G_JOINING || g->state == G_SYNCING || g->state == G_NEED_SYNC)
 		g->state = G_NEED_JOIN;
 }
 
@@ -712,11 +712,11 @@ static void on_join(void *arg, int err, struct cursor *body, int16_t version)
 	if (g->leader) {
 		if (keep_members(g, &resp) < 0)
 			return join_failed(g, now_ms);
-		g->state = G_LEAD_META;
+		g->state = G_NEED_SYNC;
 		g->meta_wanted = true; /* every member's topics, counted now */
 	} else {
 		g->members_count = 0;
-		g->state = G_SYNCING;
+		g->state = G_NEED_SYNC;
 	}
 	g->hb_next_ms = now_ms + g->cfg.heartbeat_interval_ms;
 	g->hb_ok_ms = now_ms;
@@ -1507,8 +1507,8 @@ void cgroup_poll(struct cgroup *g, int64_t now_ms)
 		if (c && g->prepared && g->state == G_NEED_JOIN && !g->fatal.code)
 			send_join(g, c, now_ms);
 		break;
-	case G_LEAD_META:
-		if (!g->meta_in_flight && !g->meta_wanted)
+	case G_NEED_SYNC:
+		if (!g->leader || (!g->meta_in_flight && !g->meta_wanted))
 			send_sync(g, c, now_ms);
 		break;
 	case G_SYNCED:
@@ -1552,8 +1552,8 @@ int64_t cgroup_next_wakeup(const struct cgroup *g)
 		break;
 	case G_SYNCED:
 		return 0;
-	case G_LEAD_META:
-		if (!g->meta_in_flight)
+	case G_NEED_SYNC:
+		if (!g->leader || !g->meta_in_flight)
 			return 0;
 		break;
 	case G_OFFSETS:
