@@ -75,9 +75,11 @@ $(BUILD)/bin/taped: $(TAPED_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# tests/unit/cli links the cli objects too, all but the program's main.
+CLI_UNIT_OBJS := $(filter-out $(BUILD)/obj/cli/main.o,$(CLI_SRCS:%.c=$(BUILD)/obj/%.o))
 define unit_rule
 $(BUILD)/tests/unit-$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/unit/$(1)/*.c)) \
-		$(SUPPORT_OBJS) $(LIB)
+		$(if $(filter cli,$(1)),$(CLI_UNIT_OBJS)) $(SUPPORT_OBJS) $(LIB)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -lcriterion -o $$@
 endef

@@ -225,6 +225,18 @@
 #define CLIENT_IN_FLIGHT_DEFAULT 5
 #define CLIENT_IN_FLIGHT_MAX (CLIENT_CONN_REQUESTS_MAX / 2)
 
+/* fetch.max.bytes and max.partition.fetch.bytes: what one Fetch answer may carry in all and
+ * per partition (Java's and librdkafka's defaults); the broker still returns a first batch
+ * larger than either whole. */
+#define CLIENT_FETCH_BYTES_DEFAULT (50 * MiB)
+#define CLIENT_PARTITION_FETCH_BYTES_DEFAULT (1 * MiB)
+/* Fetch answers a consumer holds (their frames, until every record in them was returned)
+ * before it sends no more Fetch requests: librdkafka's queued.max.messages.kbytes. */
+#define CLIENT_FETCH_BUFFER_BYTES_DEFAULT (64 * MiB)
+#define CLIENT_FETCH_BUFFER_BYTES_MAX (1 * GiB)
+/* Partitions one consumer reads at once: every partition a broker may host. */
+#define CLIENT_ASSIGNED_MAX PARTITIONS_MAX
+
 /* ---- relations --------------------------------------------------------------------------- */
 
 _Static_assert(SEGMENT_BYTES_MAX < (1ull << 31), "index positions are 32-bit signed in Kafka");
@@ -251,5 +263,10 @@ _Static_assert(CLIENT_BATCH_BYTES_DEFAULT <= CLIENT_REQUEST_BYTES_DEFAULT,
 _Static_assert(CLIENT_REQUEST_BYTES_DEFAULT <= CLIENT_BUFFER_BYTES_DEFAULT,
                "the largest record fits in the producer's buffer");
 _Static_assert(CLIENT_IN_FLIGHT_MAX < CLIENT_CONN_REQUESTS_MAX, "room for metadata requests");
+
+_Static_assert(CLIENT_FETCH_BYTES_DEFAULT + 1 * MiB < CLIENT_RESPONSE_BYTES_MAX,
+               "a Fetch answer at the default fetch.max.bytes fits in a response frame");
+_Static_assert(CLIENT_PARTITION_FETCH_BYTES_DEFAULT <= CLIENT_FETCH_BYTES_DEFAULT,
+               "one partition fits in a fetch");
 
 #endif

@@ -26,6 +26,7 @@ struct cmd {
 	void (*usage)(FILE *out);
 };
 
+extern const struct cmd cmd_consume;
 extern const struct cmd cmd_dump;
 extern const struct cmd cmd_produce;
 extern const struct cmd cmd_verify;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 static const struct cmd *const commands[] = {
+	&cmd_consume,
 	&cmd_dump,
 	&cmd_produce,
 	&cmd_verify,

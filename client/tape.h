@@ -196,4 +196,132 @@ int64_t tape_producer_failed(const struct tape_producer *p);
  * tape_producer_flush first to deliver them). Answers still on their way are ignored. */
 void tape_producer_free(struct tape_producer *p);
 
+/* ---- the consumer -------------------------------------------------------------------------- */
+
+/*
+ * A consumer reads partitions assigned to it by hand (tape_consumer_assign) or, in group mode,
+ * by its group. For every broker leading an assigned partition it keeps one Fetch request in
+ * flight, covering all of that broker's partitions, and sends the next one as soon as an
+ * answer's records are queued, while the records buffered stay under fetch_buffer_bytes; so
+ * records are read ahead of tape_consumer_poll. Batches compressed with any codec (gzip,
+ * snappy, lz4, zstd) are read; control batches (transaction markers) are skipped.
+ *
+ * Leader moves, connection failures and UNKNOWN_TOPIC_OR_PARTITION answers make the consumer
+ * refresh the metadata and fetch again after retry_backoff_ms; they are not reported. A topic
+ * that stops existing is reported once, by tape_consumer_poll ("topic \"x\" does not exist").
+ *
+ * The consumer does not create topics: give the client allow_auto_create_topics = false, as
+ * librdkafka's consumers do, or asking for a missing topic's metadata may create it.
+ */
+struct tape_consumer;
+
+enum tape_start_kind {
+	TAPE_START_OFFSET,    /* value: the offset (>= 0) */
+	TAPE_START_BEGINNING, /* the log start offset */
+	TAPE_START_END,       /* the high watermark: only records produced from now on */
+	TAPE_START_END_MINUS, /* value records before the end: max(log start, end - value) */
+	TAPE_START_TIME,      /* the first record with a timestamp >= value (ms since the epoch),
+	                         or the end when there is none */
+};
+struct tape_start {
+	enum tape_start_kind kind;
+	int64_t value;
+};
+
+/* auto.offset.reset: where a partition goes when its position is out of the log's range (or,
+ * in group mode, when it has no committed offset). */
+enum tape_reset { TAPE_RESET_EARLIEST, TAPE_RESET_LATEST, TAPE_RESET_ERROR };
+
+struct tape_consumer_config {
+	int32_t fetch_min_bytes;           /* fetch.min.bytes: 1 */
+	int32_t fetch_max_wait_ms;         /* fetch.max.wait.ms: how long a broker holds a Fetch
+	                                      without new records: 500 */
+	int32_t fetch_max_bytes;           /* fetch.max.bytes: CLIENT_FETCH_BYTES_DEFAULT */
+	int32_t partition_fetch_bytes;     /* max.partition.fetch.bytes:
+	                                      CLIENT_PARTITION_FETCH_BYTES_DEFAULT */
+	enum tape_reset auto_offset_reset; /* TAPE_RESET_LATEST (Kafka's default) */
+	int8_t isolation_level;            /* 0 read_uncommitted (default), 1 read_committed */
+	/* Fetch answers held (their bytes) before no new Fetch is sent:
+	 * CLIENT_FETCH_BUFFER_BYTES_DEFAULT. */
+	int64_t fetch_buffer_bytes;
+
+	/* Group mode (client/group.c). NULL group_id: no group. */
+	const char *group_id;
+	const char *group_instance_id; /* static membership; NULL: none */
+	const char *assignors;         /* "range,roundrobin" (default, like librdkafka), or
+	                                  "cooperative-sticky" */
+	int32_t session_timeout_ms, rebalance_timeout_ms, heartbeat_interval_ms;
+	bool enable_auto_commit;
+	int32_t auto_commit_interval_ms;
+	int32_t metadata_pattern_refresh_ms; /* how often ^regex subscriptions look for new
+	                                        topics */
+};
+
+/* Fills cfg with the defaults. */
+void tape_consumer_config_init(struct tape_consumer_config *cfg);
+
+/* A consumer reading through cl (borrowed: it must outlive the consumer). Returns 0,
+ * -TAPE_ECONFIG or -ENOMEM. Connects lazily, like the client. */
+int tape_consumer_new(struct tape_client *cl, const struct tape_consumer_config *cfg,
+                      struct tape_consumer **out, struct tape_error *err);
+
+/* One record, or one event. Every pointer is valid until the next call of tape_consumer_poll
+ * (or a seek, unassign or free of its partition). */
+struct tape_message {
+	const char *topic;
+	int32_t partition;
+	int64_t offset;
+	int64_t timestamp_ms;
+	int8_t timestamp_type; /* 0 CreateTime, 1 LogAppendTime */
+	const void *key;       /* NULL and key_len -1: a null key */
+	int32_t key_len;
+	const void *value; /* NULL and value_len -1: a null value */
+	int32_t value_len;
+	const struct tape_header *headers;
+	int32_t headers_count;
+	int32_t leader_epoch; /* the batch's partitionLeaderEpoch */
+};
+
+#define TAPE_POLL_RECORD 1 /* *out is a record */
+/* A partition reached its high watermark: out->topic, partition and offset (= the HW) are set.
+ * Once per arrival at the end: again only after records were read past it. */
+#define TAPE_POLL_EOF 2
+
+/* Returns the next record or event, polling the network for up to timeout_ms (0: only what
+ * is ready now). Returns TAPE_POLL_RECORD or TAPE_POLL_EOF with *out filled, 0 when nothing
+ * came in time, or < 0 with err filled:
+ *   -TAPE_EKAFKA with OFFSET_OUT_OF_RANGE      auto_offset_reset is TAPE_RESET_ERROR; the
+ *                                              partition waits for a seek
+ *   -TAPE_EKAFKA with UNKNOWN_TOPIC_OR_PARTITION   topic "x" does not exist (any more)
+ *   -TAPE_EBADBATCH, -TAPE_ECORRUPT, -TAPE_ECODEC  a batch that cannot be read was skipped;
+ *                                              reading goes on after it
+ *   -TAPE_EKAFKA with another code             the broker refused the partition for good
+ * Errors about one partition say which. */
+int tape_consumer_poll(struct tape_consumer *c, int32_t timeout_ms, struct tape_message *out,
+                       struct tape_error *err);
+
+/* Assigns (topic, partition) to the consumer, reading from start (manual assignment, no
+ * group). Waits (polling) for the topic's metadata, so it fails at once for a topic that does
+ * not exist ("topic \"x\" does not exist", as tape_client_partitions) or a partition it does
+ * not have (-TAPE_EKAFKA with UNKNOWN_TOPIC_OR_PARTITION); -EEXIST when already assigned;
+ * -EINVAL for a bad start. */
+int tape_consumer_assign(struct tape_consumer *c, const char *topic, int32_t partition,
+                         struct tape_start start, struct tape_error *err);
+/* Stops reading (topic, partition) and drops what was fetched for it. Returns 0 or -ENOENT. */
+int tape_consumer_unassign(struct tape_consumer *c, const char *topic, int32_t partition);
+/* Moves an assigned partition to start; records fetched for it are dropped. Returns 0,
+ * -ENOENT or -EINVAL. */
+int tape_consumer_seek(struct tape_consumer *c, const char *topic, int32_t partition,
+                       struct tape_start start, struct tape_error *err);
+/* The next offset poll will return for the partition; -1 while it is not known yet (a start
+ * being looked up) or the partition is not assigned. */
+int64_t tape_consumer_position(const struct tape_consumer *c, const char *topic, int32_t partition);
+/* The log start offset and high watermark from the partition's last Fetch answer. Returns 0,
+ * -ENOENT (not assigned) or -EAGAIN (no answer yet). */
+int tape_consumer_watermarks(const struct tape_consumer *c, const char *topic, int32_t partition,
+                             int64_t *log_start, int64_t *high_watermark);
+/* Frees the consumer (without committing: see tape_consumer_close in group mode). Answers
+ * still on their way are ignored. */
+void tape_consumer_free(struct tape_consumer *c);
+
 #endif
