@@ -1437,25 +1437,30 @@ static void apply_assignment(struct cgroup *g)
 static void finish_assignment(struct cgroup *g, int64_t now_ms)
 {
 	int32_t n = g->incoming_count;
-	if (n > 0) {
-		struct gpart *all = realloc(g->owned, sizeof(*all) * (size_t)(g->owned_count + n));
-		if (!all)
-			return;
-		g->owned = all;
-		memcpy(g->owned + g->owned_count, g->incoming, sizeof(*all) * (size_t)n);
-		g->owned_count += n;
-		qsort(g->owned, (size_t)g->owned_count, sizeof(*all), cmp_part);
-		struct cgroup_tp *tps = calloc((size_t)n, sizeof(*tps));
-		for (int32_t i = 0; tps && i < n; i++)
-			tps[i] = (struct cgroup_tp){ g->incoming[i].topic, g->incoming[i].partition,
-				                     g->incoming[i].committed };
-		if (tps && g->cb.assigned)
-			g->cb.assigned(g->cb.arg, tps, n);
+	struct gpart *all = realloc(g->owned, sizeof(*all) * (size_t)(g->owned_count + n + 1));
+	struct cgroup_tp *tps = calloc((size_t)n + 1, sizeof(*tps));
+	if (!all || !tps) {
+		if (all)
+			g->owned = all;
 		free(tps);
-		free(g->incoming); /* the names now belong to owned */
-		g->incoming = NULL;
-		g->incoming_count = 0;
+		return; /* tried again at the next poll */
 	}
+	g->owned = all;
+	if (n)
+		memcpy(g->owned + g->owned_count, g->incoming, sizeof(*all) * (size_t)n);
+	g->owned_count += n;
+	qsort(g->owned, (size_t)g->owned_count, sizeof(*all), cmp_part);
+	for (int32_t i = 0; i < n; i++)
+		tps[i] = (struct cgroup_tp){ g->incoming[i].topic, g->incoming[i].partition,
+			                     g->incoming[i].committed };
+	/* After every rebalance, with what it added (maybe nothing): the owner learns the
+	 * assignment settled. The names now belong to owned. */
+	free(g->incoming);
+	g->incoming = NULL;
+	g->incoming_count = 0;
+	if (g->cb.assigned)
+		g->cb.assigned(g->cb.arg, tps, n);
+	free(tps);
 	g->state = G_STABLE;
 	g->auto_commit_next_ms = now_ms + g->cfg.auto_commit_interval_ms;
 	if (g->rejoin) {

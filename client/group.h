@@ -43,7 +43,8 @@ struct cgroup_tp {
 };
 
 struct cgroup_callbacks {
-	/* Partitions newly assigned; fetching them may start at once. */
+	/* After every rebalance: the partitions it added (count may be 0); fetching them may
+	 * start at once. */
 	void (*assigned)(void *arg, const struct cgroup_tp *tps, int32_t count);
 	/* Partitions taken away; lost: the membership ended without them being committed. */
 	void (*revoked)(void *arg, const struct cgroup_tp *tps, int32_t count, bool lost);
