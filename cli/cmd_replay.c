@@ -90,6 +90,7 @@ struct rpart {
 	int64_t committed; /* the offset last committed (-g); -1: none */
 	int64_t hw_start;  /* the high watermark when the replay started */
 	bool done;
+	bool owned; /* -g: the group assigned it to us (without -g: always) */
 };
 
 struct replay {
@@ -106,7 +107,9 @@ struct replay {
 	int64_t replayed; /* records done, dead-lettered ones included */
 	int64_t dead;     /* sent to the dead-letter topic */
 	int64_t uncommitted_since_ms;
-	bool dirty; /* records done since the last commit */
+	bool dirty;         /* records done since the last commit */
+	bool commit_warned; /* a failed commit was reported */
+	bool fatal;         /* a rebalance callback could not start a partition */
 	/* the command's environment: environ without our variables, then ours, then NULL */
 	char **env;
 	size_t env_base;
@@ -165,8 +168,11 @@ static void replay_usage(FILE *out)
 	    "                       .attempts headers, and go on; without --dlq such a record "
 	    "stops\n"
 	    "                       the replay (exit status 1)\n"
-	    "  -g, --group GROUP    start from GROUP's committed offsets where it has them, and\n"
-	    "                       commit the records done, so that a replay stopped resumes\n"
+	    "  -g, --group GROUP    join GROUP (as its only member): start from its committed\n"
+	    "                       offsets where it has them, and commit each record done (its\n"
+	    "                       CMD succeeded, or it reached --dlq; without --exec, written\n"
+	    "                       and flushed, committed every 0.5 s), so that a replay stopped\n"
+	    "                       resumes after the last record done\n"
 	    "  -q, --quiet          no summary\n"
 	    "  -h, --help           this text\n"
 	    "\n"
@@ -286,8 +292,8 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 	if (o->dlq && !o->exec)
 		return usage_error(
 		    "--dlq goes with --exec (records written to stdout do not fail)");
-	if (o->group)
-		return usage_error("-g needs libtape's group calls, which this build lacks");
+	if (o->group && o->partition >= 0)
+		return usage_error("-p and -g do not go together: the group assigns partitions");
 	if (o->dlq && !strcmp(o->dlq, o->topic))
 		return usage_error("the dead-letter topic cannot be the topic replayed");
 	return 0;
@@ -442,11 +448,59 @@ static int start_part(struct replay *r, struct rpart *rp, int64_t committed, boo
 	return 0;
 }
 
+/* Commits the next offset of every partition that moved since its last commit. wait: until
+ * the coordinator answered. A commit refused (a rebalance, the coordinator moving) is said
+ * once and is not fatal: the records since the last commit are replayed again after the
+ * rebalance, which is what committing protects against. Returns 0 or -1 (a final commit,
+ * with wait, failed: said why). */
+static void clear_progress(struct replay *r);
+
 static int group_commit(struct replay *r, bool wait)
 {
-	(void)wait;
+	int rc = 0;
+	for (int32_t i = 0; i < r->parts_count; i++) {
+		struct rpart *rp = &r->parts[i];
+		if (!rp->owned || rp->next < 0 || rp->next == rp->committed)
+			continue;
+		struct tape_error err;
+		if (tape_consumer_commit_offset(r->c, r->o->topic, rp->partition, rp->next, wait,
+		                                &err) < 0) {
+			if (wait || !r->commit_warned) {
+				clear_progress(r);
+				fprintf(stderr,
+				        "tape replay: cannot commit offset %lld of partition %d in "
+				        "group \"%s\": %s\n",
+				        (long long)rp->next, rp->partition, r->o->group,
+				        err.message);
+			}
+			r->commit_warned = true;
+			rc = wait ? -1 : 0;
+			continue;
+		}
+		rp->committed = rp->next;
+	}
 	r->dirty = false;
-	return 0;
+	return rc;
+}
+
+/* The group's rebalances: partitions assigned start at the committed offset, or where --from
+ * says; partitions taken away are no longer ours (the replay expects to be its group's only
+ * member, and waits for them to come back). */
+static void on_rebalance(const struct tape_rebalance *rb, void *arg)
+{
+	struct replay *r = arg;
+	if (rb->kind == TAPE_REBALANCE_JOINED)
+		return;
+	for (int32_t i = 0; i < rb->partitions_count; i++) {
+		const struct tape_partition *tp = &rb->partitions[i];
+		struct rpart *rp =
+		    strcmp(tp->topic, r->o->topic) ? NULL : find_part(r, tp->partition);
+		if (!rp)
+			continue;
+		rp->owned = rb->kind == TAPE_REBALANCE_ASSIGNED;
+		if (rp->owned && !rp->done && start_part(r, rp, tp->offset, false) < 0)
+			r->fatal = true;
+	}
 }
 
 /* ---- the command -------------------------------------------------------------------------------
@@ -794,7 +848,7 @@ static int replay_record(struct replay *r, struct rpart *rp, const struct tape_m
 static int on_message(struct replay *r, int kind, const struct tape_message *m)
 {
 	struct rpart *rp = find_part(r, m->partition);
-	if (!rp || rp->done || strcmp(m->topic, r->o->topic))
+	if (!rp || rp->done || !rp->owned || strcmp(m->topic, r->o->topic))
 		return 0;
 	if (kind == TAPE_POLL_EOF) {
 		/* At the end: done when past --until, or when --until's time has come. */
@@ -837,6 +891,8 @@ static int replay_loop(struct replay *r)
 			fprintf(stderr, "tape replay: %s\n", err.message);
 			return CMD_EXIT_USAGE;
 		}
+		if (r->fatal)
+			return CMD_EXIT_USAGE;
 		if (rc > 0 && (rc = on_message(r, rc, &m)) != 0)
 			return rc;
 		if (commit_progress(r, false) < 0) {
@@ -863,6 +919,8 @@ static int open_clients(struct replay *r, int32_t *partitions)
 	cc.allow_auto_create_topics = false;
 	tape_consumer_config_init(&kc);
 	kc.auto_offset_reset = TAPE_RESET_EARLIEST;
+	kc.group_id = o->group;
+	kc.enable_auto_commit = false; /* only what is done is committed, by group_commit */
 	if (tape_client_new(&cc, &r->cl, &err) < 0 ||
 	    (*partitions = tape_client_partitions(r->cl, o->topic, &err)) < 0 ||
 	    tape_consumer_new(r->cl, &kc, &r->c, &err) < 0)
@@ -907,12 +965,25 @@ static int make_parts(struct replay *r, int32_t partitions)
 	return 0;
 }
 
-/* Starts every partition (no group) or subscribes (-g). */
+/* Starts every partition (no group) or subscribes (-g: the group's assignment starts them,
+ * in on_rebalance). */
 static int start_all(struct replay *r)
 {
-	for (int32_t i = 0; i < r->parts_count; i++)
+	if (r->o->group) {
+		struct tape_error err;
+		const char *topics[] = { r->o->topic };
+		tape_consumer_on_rebalance(r->c, on_rebalance, r);
+		if (tape_consumer_subscribe(r->c, topics, 1, &err) < 0) {
+			fprintf(stderr, "tape replay: %s\n", err.message);
+			return -1;
+		}
+		return 0;
+	}
+	for (int32_t i = 0; i < r->parts_count; i++) {
+		r->parts[i].owned = true;
 		if (start_part(r, &r->parts[i], -1, true) < 0)
 			return -1;
+	}
 	return 0;
 }
 
@@ -939,7 +1010,12 @@ static void summary(struct replay *r, int status)
 
 static void replay_free(struct replay *r)
 {
-	tape_consumer_free(r->c);
+	struct tape_error err;
+	if (r->o->group && r->c && tape_consumer_close(r->c, &err) < 0) /* leaves the group */
+		fprintf(stderr, "tape replay: leaving group \"%s\": %s\n", r->o->group,
+		        err.message);
+	else if (!r->o->group)
+		tape_consumer_free(r->c);
 	tape_producer_free(r->p);
 	tape_client_free(r->cl);
 	tape_client_free(r->pcl);
