@@ -24,8 +24,9 @@
  *
  * Progress (-g). A record is done when its command succeeded, it reached the dead-letter topic,
  * or (without --exec) it was written to stdout and stdout was flushed. Done offsets are
- * committed: after every record with --exec, at least every REPLAY_COMMIT_INTERVAL_MS
- * otherwise, and on the way out. SIGINT/SIGTERM let the record in hand finish (its command
+ * committed, waiting for the coordinator's answer: after every record with --exec (a round
+ * trip is small next to starting a process), every REPLAY_COMMIT_INTERVAL_MS otherwise, and
+ * on the way out. SIGINT/SIGTERM let the record in hand finish (its command
  * too), commit and exit 128+signal; a second signal leaves at once. So a replay stopped cleanly
  * resumes exactly after the last record done, and one killed with SIGKILL repeats at most
  * what it did since its last commit.
@@ -79,6 +80,8 @@ struct replay_opts {
 	struct replay_bound until;
 	int32_t partition; /* -1: every partition */
 	int32_t retries;
+	int32_t session_timeout_ms; /* -X; 0: libtape's default */
+	int32_t heartbeat_interval_ms;
 	bool quiet;
 };
 
@@ -173,6 +176,7 @@ static void replay_usage(FILE *out)
 	    "                       CMD succeeded, or it reached --dlq; without --exec, written\n"
 	    "                       and flushed, committed every 0.5 s), so that a replay stopped\n"
 	    "                       resumes after the last record done\n"
+	    "  -X, --property K=V   session.timeout.ms, heartbeat.interval.ms (with -g)\n"
 	    "  -q, --quiet          no summary\n"
 	    "  -h, --help           this text\n"
 	    "\n"
@@ -214,17 +218,18 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "dlq", required_argument, NULL, OPT_DLQ },
 		{ "group", required_argument, NULL, 'g' },
+		{ "property", required_argument, NULL, 'X' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	char why[96], *end;
+	char why[96], *end, *eq;
 	bool from_given = false;
 	long v;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":b:p:f:Jg:qh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":b:p:f:Jg:X:qh", options, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			o->brokers = optarg;
@@ -267,6 +272,19 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 			break;
 		case 'g':
 			o->group = optarg;
+			break;
+		case 'X':
+			eq = strchr(optarg, '=');
+			errno = 0;
+			v = eq ? strtol(eq + 1, &end, 10) : 0;
+			if (!eq || errno || end == eq + 1 || *end || v < 1 || v > INT32_MAX)
+				return usage_error("-X %s: KEY=MS", optarg);
+			if (!strncmp(optarg, "session.timeout.ms=", 19))
+				o->session_timeout_ms = (int32_t)v;
+			else if (!strncmp(optarg, "heartbeat.interval.ms=", 22))
+				o->heartbeat_interval_ms = (int32_t)v;
+			else
+				return usage_error("-X %s: unknown property (see --help)", optarg);
 			break;
 		case 'q':
 			o->quiet = true;
@@ -760,7 +778,7 @@ static int commit_progress(struct replay *r, bool force)
 	if (!r->o->exec && fflush(stdout) != 0)
 		return -1;
 	r->uncommitted_since_ms = now;
-	return group_commit(r, force);
+	return group_commit(r, true);
 }
 
 static int64_t records_left(struct replay *r)
@@ -921,6 +939,10 @@ static int open_clients(struct replay *r, int32_t *partitions)
 	kc.auto_offset_reset = TAPE_RESET_EARLIEST;
 	kc.group_id = o->group;
 	kc.enable_auto_commit = false; /* only what is done is committed, by group_commit */
+	if (o->session_timeout_ms)
+		kc.session_timeout_ms = o->session_timeout_ms;
+	if (o->heartbeat_interval_ms)
+		kc.heartbeat_interval_ms = o->heartbeat_interval_ms;
 	if (tape_client_new(&cc, &r->cl, &err) < 0 ||
 	    (*partitions = tape_client_partitions(r->cl, o->topic, &err)) < 0 ||
 	    tape_consumer_new(r->cl, &kc, &r->c, &err) < 0)
