@@ -79,16 +79,20 @@ struct bench_opts {
 
 static void bench_usage(FILE *out)
 {
-	fputs("usage: tape bench produce [options]\n"
+	fputs("usage: tape bench produce|consume|e2e [options]\n"
 	      "\n"
-	      "A load generator. `produce` sends records of --record-size bytes to TOPIC from\n"
-	      "--producers threads, each with its own client, and measures records/s, MB/s (10^6\n"
-	      "bytes of values) and each record's latency from its send to its delivery report.\n"
-	      "Progress lines go to stderr (on a terminal); the report to stdout, ending in one "
-	      "line\n"
-	      "for scripts:\n"
-	      "  result produce records=N bytes=B seconds=S rps=R mbps=M p50_us=.. p99_us=..\n"
-	      "         p999_us=.. max_us=.. failed=F\n"
+	      "Load generators. MB are 10^6 bytes of record values.\n"
+	      "  produce  sends records of --record-size bytes to TOPIC from --producers threads,\n"
+	      "           each with its own client: records/s, MB/s, and each record's latency\n"
+	      "           from its send to its delivery report\n"
+	      "  consume  reads TOPIC from the beginning to its end (or -n records, or -d\n"
+	      "           seconds): records/s, MB/s\n"
+	      "  e2e      a producer at --rate (default 1000/s, for -d 5 s or -n records) and a\n"
+	      "           consumer from the end of TOPIC, in one process: each record's latency\n"
+	      "           from its send to its arrival at the consumer\n"
+	      "The report goes to stdout, ending in one line for scripts:\n"
+	      "  result MODE records=N bytes=B seconds=S rps=R mbps=M [p50_us=.. p99_us=..\n"
+	      "         p999_us=.. max_us=..] failed=F     (latencies: produce and e2e)\n"
 	      "\n"
 	      "options:\n"
 	      "  -b, --brokers LIST       host:port,... (default: $TAPE_BROKERS, else "
@@ -424,20 +428,27 @@ static void print_result(const struct bench_opts *o, const char *what, int64_t r
 {
 	double rps = secs > 0 ? (double)records / secs : 0;
 	double mbps = secs > 0 ? (double)bytes / secs / 1e6 : 0;
-	int64_t p50 = hist_quantile(lat, 0.5) / 1000, p99 = hist_quantile(lat, 0.99) / 1000;
-	int64_t p999 = hist_quantile(lat, 0.999) / 1000, max = lat->count ? lat->max / 1000 : 0;
+	int64_t p50 = 0, p99 = 0, p999 = 0, max = 0;
+	if (lat) {
+		p50 = hist_quantile(lat, 0.5) / 1000;
+		p99 = hist_quantile(lat, 0.99) / 1000;
+		p999 = hist_quantile(lat, 0.999) / 1000;
+		max = lat->count ? lat->max / 1000 : 0;
+	}
 	if (!o->quiet) {
 		printf("%s: %lld records, %lld bytes in %.3f s: %.0f records/s, %.2f MB/s\n", what,
 		       (long long)records, (long long)bytes, secs, rps, mbps);
-		if (lat->count)
+		if (lat && lat->count)
 			printf("latency: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms\n",
 			       (double)p50 / 1e3, (double)p99 / 1e3, (double)p999 / 1e3,
 			       (double)max / 1e3);
 	}
-	printf("result %s records=%lld bytes=%lld seconds=%.6f rps=%.1f mbps=%.3f p50_us=%lld "
-	       "p99_us=%lld p999_us=%lld max_us=%lld failed=%lld\n",
-	       what, (long long)records, (long long)bytes, secs, rps, mbps, (long long)p50,
-	       (long long)p99, (long long)p999, (long long)max, (long long)failed);
+	printf("result %s records=%lld bytes=%lld seconds=%.6f rps=%.1f mbps=%.3f", what,
+	       (long long)records, (long long)bytes, secs, rps, mbps);
+	if (lat) /* consume measures no latency */
+		printf(" p50_us=%lld p99_us=%lld p999_us=%lld max_us=%lld", (long long)p50,
+		       (long long)p99, (long long)p999, (long long)max);
+	printf(" failed=%lld\n", (long long)failed);
 	fflush(stdout);
 }
 
@@ -556,6 +567,252 @@ static int bench_produce(struct bench_opts *o)
 	return status;
 }
 
+/* ---- consume ------------------------------------------------------------------------------ */
+
+/* A consumer of o->topic's partitions (every one, or the first `partitions`), assigned at
+ * start; waits until every position is known, so that a producer started afterwards is read
+ * whole. Returns 0 or CMD_EXIT_USAGE (said why). */
+static int open_consumer(const struct bench_opts *o, struct tape_start start,
+                         struct tape_client **cl, struct tape_consumer **c, int32_t *count)
+{
+	struct tape_client_config ccfg = o->client;
+	struct tape_consumer_config kcfg;
+	struct tape_error err;
+	ccfg.brokers = o->brokers;
+	ccfg.allow_auto_create_topics = o->mode[0] == 'e'; /* e2e makes its topic */
+	tape_consumer_config_init(&kcfg);
+	kcfg.fetch_max_wait_ms = o->mode[0] == 'e' ? 10 : kcfg.fetch_max_wait_ms;
+	int32_t n = -1;
+	if (tape_client_new(&ccfg, cl, &err) < 0 ||
+	    (n = tape_client_partitions(*cl, o->topic, &err)) < 0 ||
+	    tape_consumer_new(*cl, &kcfg, c, &err) < 0)
+		goto fail;
+	for (int32_t p = 0; p < n; p++)
+		if (tape_consumer_assign(*c, o->topic, p, start, &err) < 0)
+			goto fail;
+	int64_t deadline = clock_mono_ms() + 30000;
+	for (int32_t known = 0; known < n;) {
+		struct tape_message m;
+		if (clock_mono_ms() > deadline || interrupted) {
+			snprintf(err.message, sizeof(err.message),
+			         "the offsets of \"%s\" were not found", o->topic);
+			goto fail;
+		}
+		if (tape_consumer_poll(*c, 10, &m, &err) < 0)
+			goto fail;
+		known = 0;
+		for (int32_t p = 0; p < n; p++)
+			known += tape_consumer_position(*c, o->topic, p) >= 0;
+	}
+	*count = n;
+	return 0;
+fail:
+	fprintf(stderr, "tape bench %s: %s\n", o->mode, err.message);
+	return CMD_EXIT_USAGE;
+}
+
+/* Reads the topic from the beginning to its end (the end of every partition, as it is when
+ * reached) or -n records. */
+static int bench_consume(struct bench_opts *o)
+{
+	struct tape_client *cl = NULL;
+	struct tape_consumer *c = NULL;
+	int32_t partitions = 0;
+	int status =
+	    open_consumer(o, (struct tape_start){ TAPE_START_BEGINNING, 0 }, &cl, &c, &partitions);
+	if (status)
+		goto out;
+	if (!o->quiet)
+		fprintf(stderr, "bench consume: %s (%d partitions) from the beginning to %s\n",
+		        o->topic, partitions, o->records ? "-n records" : "the end");
+	int64_t records = 0, bytes = 0, start = clock_mono_ns();
+	int64_t deadline = o->duration_s > 0 ? start + (int64_t)(o->duration_s * 1e9) : 0;
+	int32_t at_end = 0;
+	bool *ended = calloc((size_t)partitions, sizeof(*ended));
+	while (ended && !interrupted && (!o->records || records < o->records) &&
+	       (o->records || at_end < partitions)) {
+		struct tape_message m;
+		struct tape_error err;
+		int rc = tape_consumer_poll(c, 100, &m, &err);
+		if (rc < 0) {
+			fprintf(stderr, "tape bench consume: %s\n", err.message);
+			status = CMD_EXIT_PROBLEMS;
+			break;
+		}
+		if (rc == TAPE_POLL_RECORD) {
+			records++;
+			bytes += m.value_len > 0 ? m.value_len : 0;
+		} else if (rc == TAPE_POLL_EOF && !ended[m.partition]) {
+			ended[m.partition] = true;
+			at_end++;
+		}
+		if (deadline && (records & 1023) == 0 && clock_mono_ns() >= deadline)
+			break;
+	}
+	double secs = (double)(clock_mono_ns() - start) / 1e9;
+	if (!ended) {
+		fputs("tape bench consume: out of memory\n", stderr);
+		status = CMD_EXIT_USAGE;
+	} else if (!status) {
+		print_result(o, "consume", records, bytes, secs, NULL, 0);
+	}
+	free(ended);
+out:
+	tape_consumer_free(c);
+	tape_client_free(cl);
+	return status;
+}
+
+/* ---- e2e ---------------------------------------------------------------------------------- */
+
+/* Each value starts with the send time (clock_mono_ns, 16 hex digits): the producer and the
+ * consumer are threads of this process, so they share the clock. */
+#define E2E_STAMP_BYTES 16
+
+struct e2e_producer {
+	pthread_t thread;
+	struct producer_thread t; /* its counters and delivery reports */
+	char *values;             /* one value per record sent, reused: the stamp is rewritten */
+	int done;                 /* set (release) when t.sent is final */
+};
+
+static void *e2e_producer_main(void *arg)
+{
+	struct e2e_producer *e = arg;
+	struct producer_thread *t = &e->t;
+	const struct bench_opts *o = t->o;
+	struct tape_client_config ccfg = o->client;
+	struct tape_producer_config pcfg = o->producer;
+	struct tape_client *cl = NULL;
+	struct tape_producer *p = NULL;
+	struct tape_error err;
+	ccfg.brokers = o->brokers;
+	pcfg.on_delivery = on_bench_delivery;
+	pcfg.on_delivery_arg = t;
+	if (tape_client_new(&ccfg, &cl, &err) < 0 || tape_producer_new(cl, &pcfg, &p, &err) < 0) {
+		t->first_error = err;
+		t->setup_failed = 1;
+		goto out;
+	}
+	struct tape_record r = TAPE_RECORD(o->topic);
+	r.value = e->values;
+	r.value_len = o->record_bytes;
+	int64_t start_ns = clock_mono_ns();
+	for (int64_t i = 0; !t->records || i < t->records; i++) {
+		if (interrupted || (t->deadline_ns && clock_mono_ns() >= t->deadline_ns))
+			break;
+		pace(p, start_ns, t->rate, i);
+		int64_t now = clock_mono_ns();
+		char stamp[E2E_STAMP_BYTES + 1];
+		snprintf(stamp, sizeof(stamp), "%016llx", (unsigned long long)now);
+		memcpy(e->values, stamp, E2E_STAMP_BYTES); /* the producer copies it in send */
+		r.opaque = (void *)(uintptr_t)now;
+		if (tape_producer_send(p, &r, &err) < 0) {
+			if (!t->failed)
+				t->first_error = err;
+			t->failed++;
+			break;
+		}
+		t->sent++;
+		tape_producer_poll(p, 0);
+	}
+	if (tape_producer_flush(p, pcfg.delivery_timeout_ms + BENCH_FLUSH_SLACK_MS, &err) < 0 &&
+	    !t->failed)
+		t->first_error = err;
+out:
+	tape_producer_free(p);
+	tape_client_free(cl);
+	__atomic_store_n(&e->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A producer thread at --rate and this thread consuming what it sends, from the end of every
+ * partition: each record's latency is from its send to its arrival here. */
+static int bench_e2e(struct bench_opts *o)
+{
+	struct tape_client *cl = NULL;
+	struct tape_consumer *c = NULL;
+	int32_t partitions = 0;
+	if (o->record_bytes < E2E_STAMP_BYTES)
+		o->record_bytes = E2E_STAMP_BYTES;
+	int status =
+	    open_consumer(o, (struct tape_start){ TAPE_START_END, 0 }, &cl, &c, &partitions);
+	struct e2e_producer *e = calloc(1, sizeof(*e));
+	struct hist *lat = malloc(sizeof(*lat));
+	char *pool = make_pool(o->record_bytes);
+	if (!status && (!e || !lat || !pool)) {
+		fputs("tape bench e2e: out of memory\n", stderr);
+		status = CMD_EXIT_USAGE;
+	}
+	if (status)
+		goto out;
+	hist_init(lat);
+	hist_init(&e->t.latency_ns);
+	e->values = pool;
+	e->t.o = o;
+	e->t.records = o->records;
+	e->t.rate = o->rate;
+	int64_t start = clock_mono_ns();
+	e->t.deadline_ns = o->duration_s > 0 ? start + (int64_t)(o->duration_s * 1e9) : 0;
+	if (!o->quiet)
+		fprintf(stderr, "bench e2e: %.0f records/s of %d bytes to %s (%d partitions), %s\n",
+		        o->rate, o->record_bytes, o->topic, partitions,
+		        o->records ? "for -n records" : "for -d seconds");
+	if (pthread_create(&e->thread, NULL, e2e_producer_main, e)) {
+		fputs("tape bench e2e: cannot start a thread\n", stderr);
+		status = CMD_EXIT_USAGE;
+		goto out;
+	}
+	int64_t received = 0, bytes = 0, done_at = 0;
+	for (;;) {
+		bool producer_done = __atomic_load_n(&e->done, __ATOMIC_ACQUIRE) == 1;
+		if (producer_done && !done_at)
+			done_at = clock_mono_ms();
+		if (producer_done && received >= e->t.sent)
+			break;
+		/* what was sent and not received after 10 s is lost */
+		if (done_at && clock_mono_ms() - done_at > 10000)
+			break;
+		struct tape_message m;
+		struct tape_error err;
+		int rc = tape_consumer_poll(c, 50, &m, &err);
+		if (rc < 0) {
+			fprintf(stderr, "tape bench e2e: %s\n", err.message);
+			continue;
+		}
+		if (rc != TAPE_POLL_RECORD || m.value_len < E2E_STAMP_BYTES)
+			continue;
+		char stamp[E2E_STAMP_BYTES + 1];
+		memcpy(stamp, m.value, E2E_STAMP_BYTES);
+		stamp[E2E_STAMP_BYTES] = '\0';
+		int64_t sent = (int64_t)strtoull(stamp, NULL, 16);
+		hist_record(lat, clock_mono_ns() - sent);
+		received++;
+		bytes += m.value_len;
+	}
+	pthread_join(e->thread, NULL);
+	double secs = (double)(clock_mono_ns() - start) / 1e9;
+	if (e->t.setup_failed || e->t.failed)
+		fprintf(stderr, "tape bench e2e: %s\n", e->t.first_error.message);
+	int64_t lost = e->t.sent - received;
+	if (lost > 0)
+		fprintf(stderr, "tape bench e2e: %lld records sent were not received\n",
+		        (long long)lost);
+	if (!e->t.setup_failed)
+		print_result(o, "e2e", received, bytes, secs, lat,
+		             e->t.failed + (lost > 0 ? lost : 0));
+	status = e->t.setup_failed         ? CMD_EXIT_USAGE
+	         : e->t.failed || lost > 0 ? CMD_EXIT_PROBLEMS
+	                                   : CMD_EXIT_OK;
+out:
+	tape_consumer_free(c);
+	tape_client_free(cl);
+	free(pool);
+	free(lat);
+	free(e);
+	return status;
+}
+
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
 static int bench_run(int argc, char **argv)
@@ -571,13 +828,23 @@ static int bench_run(int argc, char **argv)
 		return CMD_EXIT_OK;
 	}
 	struct bench_opts o;
-	if (!strcmp(mode, "produce")) {
-		set_defaults(&o, "produce");
+	if (!strcmp(mode, "produce") || !strcmp(mode, "consume") || !strcmp(mode, "e2e")) {
+		set_defaults(&o, mode);
+		if (mode[0] == 'c')
+			o.records = 0; /* to the end */
+		if (mode[0] == 'e') {
+			o.records = 0;
+			o.rate = 1000;
+		}
 		int rc = parse_args(argc - 1, argv + 1, &o);
 		if (rc)
 			return rc < 0 ? CMD_EXIT_OK : rc;
+		if (mode[0] == 'e' && !o.records && o.duration_s <= 0)
+			o.duration_s = 5;
 		catch_signals();
-		return bench_produce(&o);
+		return mode[0] == 'p'   ? bench_produce(&o)
+		       : mode[0] == 'c' ? bench_consume(&o)
+		                        : bench_e2e(&o);
 	}
 	return usage_error(NULL, "unknown benchmark '%s'", mode);
 }
