@@ -569,9 +569,8 @@ static int bench_produce(struct bench_opts *o)
 
 /* ---- consume ------------------------------------------------------------------------------ */
 
-/* A consumer of o->topic's partitions (every one, or the first `partitions`), assigned at
- * start; waits until every position is known, so that a producer started afterwards is read
- * whole. Returns 0 or CMD_EXIT_USAGE (said why). */
+/* A consumer of every partition of o->topic, assigned at start. Returns 0 or CMD_EXIT_USAGE
+ * (said why). */
 static int open_consumer(const struct bench_opts *o, struct tape_start start,
                          struct tape_client **cl, struct tape_consumer **c, int32_t *count)
 {
@@ -591,7 +590,9 @@ static int open_consumer(const struct bench_opts *o, struct tape_start start,
 		if (tape_consumer_assign(*c, o->topic, p, start, &err) < 0)
 			goto fail;
 	int64_t deadline = clock_mono_ms() + 30000;
-	for (int32_t known = 0; known < n;) {
+	/* At the end: until every position is known, so that a producer started afterwards is
+	 * read whole. (From elsewhere no wait: a record polled here would be lost.) */
+	for (int32_t known = start.kind == TAPE_START_END ? 0 : n; known < n;) {
 		struct tape_message m;
 		if (clock_mono_ms() > deadline || interrupted) {
 			snprintf(err.message, sizeof(err.message),
