@@ -26,9 +26,11 @@ struct cmd {
 	void (*usage)(FILE *out);
 };
 
+extern const struct cmd cmd_bench;
 extern const struct cmd cmd_consume;
 extern const struct cmd cmd_dump;
 extern const struct cmd cmd_produce;
+extern const struct cmd cmd_replay;
 extern const struct cmd cmd_verify;
 extern const struct cmd cmd_topics;
 extern const struct cmd cmd_groups;

@@ -36,7 +36,8 @@ struct consume_opts {
 	const char **topics;
 	int topics_count;
 	const char *brokers;
-	const char *group; /* -g: group mode (not available yet) */
+	const char *group; /* -g: group mode */
+	bool reset_given;  /* -X auto.offset.reset given (group mode: else from -o) */
 	int32_t partitions[PARTITIONS_ARG_MAX];
 	int partitions_count;
 	struct tape_start start;
@@ -93,13 +94,30 @@ static void consume_usage(FILE *out)
 	      "                           value as null. Bytes that are not valid UTF-8 are\n"
 	      "                           written as \\u00XX with the byte's value (as Latin-1\n"
 	      "                           reads it), so the output is always valid JSON\n"
-	      "  -g, --group GROUP        group mode: join GROUP, commit offsets (TOPIC may then\n"
-	      "                           be a ^regex)\n"
+	      "  -g, --group GROUP        group mode: join GROUP and read the partitions it\n"
+	      "                           assigns, from the committed offsets (without one,\n"
+	      "                           from auto.offset.reset, earliest unless set); TOPIC\n"
+	      "                           may be a ^regex (POSIX extended), matched again every\n"
+	      "                           topic.metadata.refresh.interval.ms so topics created\n"
+	      "                           later are read too. Offsets are committed every\n"
+	      "                           auto.commit.interval.ms, before partitions move to\n"
+	      "                           another member and on exit (after -c N: exactly the\n"
+	      "                           N records printed). -e exits when every assigned\n"
+	      "                           partition reached its end. Status lines say when the\n"
+	      "                           group was joined and partitions assigned or revoked\n"
+	      "      --assignor NAME      group mode: range, roundrobin or cooperative-sticky\n"
+	      "                           (default: range,roundrobin, as librdkafka)\n"
 	      "  -X, --property KEY=VALUE fetch.min.bytes, fetch.wait.max.ms, fetch.max.bytes,\n"
 	      "                           max.partition.fetch.bytes, fetch.buffer.bytes,\n"
 	      "                           auto.offset.reset (earliest|latest|error),\n"
 	      "                           isolation.level (read_uncommitted|read_committed),\n"
-	      "                           request.timeout.ms, client.id\n"
+	      "                           request.timeout.ms, client.id; group mode:\n"
+	      "                           group.instance.id, session.timeout.ms,\n"
+	      "                           heartbeat.interval.ms, max.poll.interval.ms,\n"
+	      "                           enable.auto.commit (true|false),\n"
+	      "                           auto.commit.interval.ms,\n"
+	      "                           topic.metadata.refresh.interval.ms,\n"
+	      "                           partition.assignment.strategy\n"
 	      "  -q, --quiet              no status lines\n"
 	      "  -h, --help               this text\n"
 	      "\n"
@@ -134,6 +152,42 @@ static bool parse_int(const char *s, long long min, long long max, long long *ou
 	return true;
 }
 
+/* Group mode's -X keys. Returns 0 when k was one, -CMD_EXIT_USAGE when its value was bad
+ * (after saying why), 1 when k is not a group key. */
+static int set_group_property(struct consume_opts *o, const char *k, const char *v)
+{
+	struct tape_consumer_config *g = &o->consumer;
+	long long n;
+	if (!strcmp(k, "group.instance.id")) {
+		g->group_instance_id = v;
+		return 0;
+	}
+	if (!strcmp(k, "partition.assignment.strategy")) {
+		g->assignors = v;
+		return 0;
+	}
+	if (!strcmp(k, "enable.auto.commit")) {
+		if (strcmp(v, "true") && strcmp(v, "false"))
+			return -usage_error("-X enable.auto.commit=%s: true or false", v);
+		g->enable_auto_commit = !strcmp(v, "true");
+		return 0;
+	}
+	int32_t *field =
+	    !strcmp(k, "session.timeout.ms")        ? &g->session_timeout_ms
+	    : !strcmp(k, "heartbeat.interval.ms")   ? &g->heartbeat_interval_ms
+	    : !strcmp(k, "max.poll.interval.ms")    ? &g->rebalance_timeout_ms
+	    : !strcmp(k, "auto.commit.interval.ms") ? &g->auto_commit_interval_ms
+	    : !strcmp(k, "topic.metadata.refresh.interval.ms") || !strcmp(k, "metadata.max.age.ms")
+	        ? &g->metadata_pattern_refresh_ms
+	        : NULL;
+	if (!field)
+		return 1;
+	if (!parse_int(v, 1, INT32_MAX, &n))
+		return -usage_error("-X: %s needs a number from 1", k);
+	*field = (int32_t)n;
+	return 0;
+}
+
 /* -X KEY=VALUE. Returns 0 or CMD_EXIT_USAGE (after saying why). */
 static int set_property(struct consume_opts *o, char *kv)
 {
@@ -148,6 +202,7 @@ static int set_property(struct consume_opts *o, char *kv)
 		return 0;
 	}
 	if (!strcmp(k, "auto.offset.reset")) {
+		o->reset_given = true;
 		if (!strcmp(v, "earliest") || !strcmp(v, "smallest") || !strcmp(v, "beginning"))
 			o->consumer.auto_offset_reset = TAPE_RESET_EARLIEST;
 		else if (!strcmp(v, "latest") || !strcmp(v, "largest") || !strcmp(v, "end"))
@@ -158,6 +213,9 @@ static int set_property(struct consume_opts *o, char *kv)
 			return usage_error("-X auto.offset.reset=%s: earliest, latest or error", v);
 		return 0;
 	}
+	int grc = set_group_property(o, k, v);
+	if (grc <= 0)
+		return -grc;
 	if (!strcmp(k, "isolation.level")) {
 		if (strcmp(v, "read_uncommitted") && strcmp(v, "read_committed"))
 			return usage_error(
@@ -212,6 +270,7 @@ static int parse_args(int argc, char **argv, struct consume_opts *o)
 		{ "property", required_argument, NULL, 'X' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "assignor", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;
@@ -248,8 +307,16 @@ static int parse_args(int argc, char **argv, struct consume_opts *o)
 			o->json = true;
 			break;
 		case 'g':
-			/* Group mode: helper U replaces this with the group's setup. */
 			o->group = optarg;
+			o->consumer.group_id = optarg;
+			break;
+		case 'A':
+			if (strcmp(optarg, "range") && strcmp(optarg, "roundrobin") &&
+			    strcmp(optarg, "cooperative-sticky"))
+				return usage_error("--assignor %s: range, roundrobin or "
+				                   "cooperative-sticky",
+				                   optarg);
+			o->consumer.assignors = optarg;
 			break;
 		case 'X':
 			if ((rc = set_property(o, optarg)))
@@ -269,15 +336,20 @@ static int parse_args(int argc, char **argv, struct consume_opts *o)
 	}
 	if (o->json && o->format)
 		return usage_error("-f and --json do not go together");
-	if (o->group) {
-		fputs("tape consume: group mode is not available yet\n", stderr);
-		return CMD_EXIT_USAGE;
-	}
+	if (o->group && o->partitions_count)
+		return usage_error("-p: in group mode the group assigns the partitions");
+	if (o->group && o->start.kind != TAPE_START_BEGINNING && o->start.kind != TAPE_START_END)
+		return usage_error("-o: in group mode partitions start at the committed offset; "
+		                   "-o beginning or end (or -X auto.offset.reset) says where "
+		                   "when there is none");
+	if (o->group && !o->reset_given)
+		o->consumer.auto_offset_reset =
+		    o->start.kind == TAPE_START_END ? TAPE_RESET_LATEST : TAPE_RESET_EARLIEST;
 	if (optind == argc)
 		return usage_error("no TOPIC given");
 	o->topics = (const char **)&argv[optind];
 	o->topics_count = argc - optind;
-	for (int i = 0; i < o->topics_count; i++)
+	for (int i = 0; i < o->topics_count && !o->group; i++)
 		if (o->topics[i][0] == '^')
 			return usage_error("%s: a ^regex subscription needs group mode (-g)",
 			                   o->topics[i]);
@@ -323,6 +395,112 @@ static int assign_all(struct tape_client *cl, struct tape_consumer *c, const str
 	return total;
 }
 
+/* ---- group mode ---------------------------------------------------------------------------- */
+
+/* What the group assigned, for -e (every assigned partition at its end) and status lines. */
+struct group_view {
+	bool quiet;
+	bool settled; /* a rebalance ended and no revoke came since */
+	int32_t count;
+	struct {
+		char *topic;
+		int32_t partition;
+		bool at_end;
+	} parts[PARTITIONS_ARG_MAX * 4];
+};
+
+static int32_t view_find(const struct group_view *v, const char *topic, int32_t partition)
+{
+	for (int32_t i = 0; i < v->count; i++)
+		if (v->parts[i].partition == partition && !strcmp(v->parts[i].topic, topic))
+			return i;
+	return -1;
+}
+
+static void view_status(const struct group_view *v, const char *what,
+                        const struct tape_rebalance *rb)
+{
+	if (v->quiet)
+		return;
+	fflush(stdout);
+	fprintf(stderr, "%s %d partition%s", what, rb->partitions_count,
+	        rb->partitions_count == 1 ? "" : "s");
+	for (int32_t i = 0; i < rb->partitions_count; i++) {
+		const struct tape_partition *p = &rb->partitions[i];
+		fprintf(stderr, "%s \"%s\" [%d]", i ? "," : ":", p->topic, p->partition);
+		if (rb->kind == TAPE_REBALANCE_ASSIGNED && p->offset >= 0)
+			fprintf(stderr, " from committed offset %lld", (long long)p->offset);
+		else if (rb->kind == TAPE_REBALANCE_ASSIGNED)
+			fputs(" (nothing committed)", stderr);
+	}
+	fputc('\n', stderr);
+}
+
+static void on_rebalance(const struct tape_rebalance *rb, void *arg)
+{
+	struct group_view *v = arg;
+	switch (rb->kind) {
+	case TAPE_REBALANCE_JOINED:
+		if (!v->quiet)
+			fprintf(stderr, "joined group as %s (generation %d%s, assignor %s)\n",
+			        rb->member_id, rb->generation_id, rb->leader ? ", leader" : "",
+			        rb->protocol);
+		return;
+	case TAPE_REBALANCE_ASSIGNED:
+		for (int32_t i = 0; i < rb->partitions_count; i++) {
+			const struct tape_partition *p = &rb->partitions[i];
+			if (view_find(v, p->topic, p->partition) >= 0 ||
+			    v->count == (int32_t)(sizeof(v->parts) / sizeof(v->parts[0])))
+				continue;
+			char *t = strdup(p->topic);
+			if (!t)
+				continue;
+			v->parts[v->count].topic = t;
+			v->parts[v->count].partition = p->partition;
+			v->parts[v->count++].at_end = false;
+		}
+		v->settled = true;
+		if (rb->partitions_count > 0)
+			view_status(v, "assigned", rb);
+		return;
+	case TAPE_REBALANCE_REVOKED:
+	case TAPE_REBALANCE_LOST:
+		for (int32_t i = 0; i < rb->partitions_count; i++) {
+			int32_t k =
+			    view_find(v, rb->partitions[i].topic, rb->partitions[i].partition);
+			if (k < 0)
+				continue;
+			free(v->parts[k].topic);
+			v->parts[k] = v->parts[--v->count];
+		}
+		v->settled = false;
+		view_status(v, rb->kind == TAPE_REBALANCE_LOST ? "lost" : "revoked", rb);
+		return;
+	}
+}
+
+/* A record or an end from a partition; returns true when -e may stop: the group settled and
+ * every partition it assigned is at its end. */
+static bool view_note(struct group_view *v, const struct tape_message *m, bool at_end)
+{
+	int32_t k = view_find(v, m->topic, m->partition);
+	if (k >= 0)
+		v->parts[k].at_end = at_end;
+	if (!v->settled)
+		return false;
+	for (int32_t i = 0; i < v->count; i++)
+		if (!v->parts[i].at_end)
+			return false;
+	return true;
+}
+
+static void view_free(struct group_view *v)
+{
+	for (int32_t i = 0; i < v->count; i++)
+		free(v->parts[i].topic);
+	free(v);
+}
+
 static bool flush_out(struct format_out *out)
 {
 	bool ok = out->len == 0 || fwrite(out->p, 1, out->len, stdout) == out->len;
@@ -333,7 +511,8 @@ static bool flush_out(struct format_out *out)
 /* Polls and prints until the end (-e), the count (-c), an interrupt or an error. Returns the
  * exit status. */
 static int consume_loop(struct tape_consumer *c, const struct consume_opts *o,
-                        const struct format *fmt, int assigned, int64_t *records)
+                        const struct format *fmt, int assigned, struct group_view *view,
+                        int64_t *records)
 {
 	struct format_out out = { 0 };
 	struct tape_message m;
@@ -350,6 +529,8 @@ static int consume_loop(struct tape_consumer *c, const struct consume_opts *o,
 				break;
 			}
 			(*records)++;
+			if (view)
+				view_note(view, &m, false);
 			if (out.len >= OUT_FLUSH_BYTES && !flush_out(&out))
 				break; /* main reports the write error */
 			if (o->count_max >= 0 && *records >= o->count_max)
@@ -365,7 +546,8 @@ static int consume_loop(struct tape_consumer *c, const struct consume_opts *o,
 			}
 			/* Every partition reports its first arrival once; later arrivals come
 			 * only after more records, by which time -e has stopped. */
-			if (o->exit_at_end && ++at_end >= assigned)
+			if (view ? view_note(view, &m, true) && o->exit_at_end
+			         : o->exit_at_end && ++at_end >= assigned)
 				break;
 			continue;
 		}
@@ -381,9 +563,43 @@ static int consume_loop(struct tape_consumer *c, const struct consume_opts *o,
 		}
 		if (!flush_out(&out))
 			break;
+		/* -e in a group where nothing more comes: every partition ended already, or
+		 * the group assigned this member none. */
+		if (view && o->exit_at_end && view->settled && view->count == 0)
+			break;
 	}
 	flush_out(&out);
 	free(out.p);
+	return status;
+}
+
+/* -g: subscribes, prints until the end, the count or a signal, then closes (a final commit,
+ * LeaveGroup). Returns the exit status; the consumer is closed either way. */
+static int group_run(struct tape_consumer *c, const struct consume_opts *o,
+                     const struct format *fmt, int64_t *records)
+{
+	struct tape_error err;
+	int status = CMD_EXIT_USAGE;
+	struct group_view *view = calloc(1, sizeof(*view));
+	if (!view) {
+		fputs("tape consume: out of memory\n", stderr);
+		tape_consumer_free(c);
+		return status;
+	}
+	view->quiet = o->quiet;
+	tape_consumer_on_rebalance(c, on_rebalance, view);
+	if (tape_consumer_subscribe(c, (const char *const *)o->topics, o->topics_count, &err) < 0) {
+		fprintf(stderr, "tape consume: %s\n", err.message);
+		tape_consumer_free(c);
+		view_free(view);
+		return status;
+	}
+	status = consume_loop(c, o, fmt, 0, view, records);
+	if (tape_consumer_close(c, &err) < 0) {
+		fprintf(stderr, "tape consume: %s\n", err.message);
+		status = CMD_EXIT_PROBLEMS;
+	}
+	view_free(view);
 	return status;
 }
 
@@ -413,10 +629,15 @@ static int consume_run(int argc, char **argv)
 		fprintf(stderr, "tape consume: %s\n", err.message);
 		goto out;
 	}
+	if (o.group) {
+		status = group_run(c, &o, &fmt, &records);
+		c = NULL; /* closed */
+		goto out;
+	}
 	int assigned = assign_all(cl, c, &o);
 	if (assigned < 0)
 		goto out;
-	status = consume_loop(c, &o, &fmt, assigned, &records);
+	status = consume_loop(c, &o, &fmt, assigned, NULL, &records);
 out:
 	tape_consumer_free(c);
 	tape_client_free(cl);

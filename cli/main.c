@@ -11,12 +11,8 @@
 #include <string.h>
 
 static const struct cmd *const commands[] = {
-	&cmd_consume,
-	&cmd_dump,
-	&cmd_produce,
-	&cmd_verify,
-	&cmd_topics,
-	&cmd_groups,
+	&cmd_bench,   &cmd_consume, &cmd_dump,   &cmd_groups,
+	&cmd_produce, &cmd_replay,  &cmd_topics, &cmd_verify,
 };
 
 #define COMMANDS_COUNT (sizeof(commands) / sizeof(commands[0]))

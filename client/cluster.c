@@ -91,6 +91,22 @@ struct cbroker *cluster_broker(struct tape_client *cl, int32_t node_id)
 	return NULL;
 }
 
+struct cbroker *cluster_dedicated_broker(struct tape_client *cl, int32_t id, const char *host,
+                                         int32_t port)
+{
+	struct cbroker *b = cluster_broker(cl, id);
+	if (b && b->dedicated) {
+		if (strcmp(b->conn.host, host) || b->conn.port != port)
+			if (kconn_retarget(&b->conn, host, port) < 0)
+				return NULL;
+		return b;
+	}
+	b = add_broker(cl, id, host, port);
+	if (b)
+		b->dedicated = true;
+	return b;
+}
+
 /* Notices connections that failed or closed since the last look: backoff before the next
  * attempt, and the topics they lead are asked again (a leader may have moved). */
 static void note_closes(struct tape_client *cl, int64_t now_ms)
@@ -140,7 +156,7 @@ struct kconn *cluster_any_conn(struct tape_client *cl, int64_t now_ms)
 	struct kconn *bootstrap = NULL;
 	for (int32_t i = 0; i < cl->brokers_count; i++) {
 		struct cbroker *b = cl->brokers[i];
-		if (!kconn_ready(&b->conn))
+		if (!kconn_ready(&b->conn) || b->dedicated)
 			continue;
 		if (b->node_id >= 0)
 			return &b->conn;
@@ -149,14 +165,15 @@ struct kconn *cluster_any_conn(struct tape_client *cl, int64_t now_ms)
 	if (bootstrap)
 		return bootstrap;
 	for (int32_t i = 0; i < cl->brokers_count; i++)
-		if (kconn_busy(&cl->brokers[i]->conn))
+		if (kconn_busy(&cl->brokers[i]->conn) && !cl->brokers[i]->dedicated)
 			return NULL; /* one attempt at a time */
 	/* Brokers not yet tried in this wait first, then any whose backoff passed. */
 	for (int pass = 0; pass < 2; pass++) {
 		for (int32_t k = 0; k < cl->brokers_count; k++) {
 			int32_t i = (cl->next_broker + k) % cl->brokers_count;
 			struct cbroker *b = cl->brokers[i];
-			if (pass == 0 && b->failed_wait == cl->wait_id && b->conn.closes)
+			if (b->dedicated ||
+			    (pass == 0 && b->failed_wait == cl->wait_id && b->conn.closes))
 				continue;
 			if (try_connect(cl, b, now_ms)) {
 				cl->next_broker = (i + 1) % cl->brokers_count;
@@ -203,6 +220,8 @@ static bool unreachable(const struct tape_client *cl)
 {
 	for (int32_t i = 0; i < cl->brokers_count; i++) {
 		const struct cbroker *b = cl->brokers[i];
+		if (b->dedicated)
+			continue;
 		if (b->conn.state != KCONN_DOWN || b->failed_wait != cl->wait_id || !b->conn.closes)
 			return false;
 	}

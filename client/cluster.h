@@ -34,6 +34,7 @@ struct cbroker {
 	struct kconn conn;
 	uint32_t failed_wait;  /* the cluster's wait_id when its connection last failed */
 	uint32_t noted_closes; /* conn.closes when the cluster last looked */
+	bool dedicated;        /* a second connection for one owner (cluster_dedicated_broker) */
 };
 
 struct cpartition {
@@ -84,6 +85,14 @@ struct kconn *cluster_conn(struct tape_client *cl, int32_t node_id, int64_t now_
 /* A READY connection to any broker, preferring brokers the metadata named; otherwise starts
  * connecting to the next broker whose backoff allows and returns NULL. */
 struct kconn *cluster_any_conn(struct tape_client *cl, int64_t now_ms);
+
+/* A connection of its own to a broker, as Kafka's clients keep one to a group's coordinator so
+ * that a JoinGroup held for a whole rebalance does not stall fetches and metadata behind it:
+ * found or added under id (the Java client's Integer.MAX_VALUE - node id), moved to host:port
+ * when it was elsewhere. Never picked by cluster_any_conn. NULL when out of memory or at
+ * CLIENT_BROKERS_MAX. */
+struct cbroker *cluster_dedicated_broker(struct tape_client *cl, int32_t id, const char *host,
+                                         int32_t port);
 
 /* The cached topic, or NULL. */
 struct ctopic *cluster_topic(struct tape_client *cl, const char *name);

@@ -25,6 +25,7 @@
  * the last whole batch.
  */
 #include "client/consumer.h"
+#include "client/group.h"
 
 #include "base/assert.h"
 #include "base/clock.h"
@@ -1000,6 +1001,8 @@ int tape_consumer_poll(struct tape_consumer *c, int32_t timeout_ms, struct tape_
 	int64_t now = clock_mono_ms();
 	int64_t deadline = now + (timeout_ms > 0 ? timeout_ms : 0);
 	bool polled = false;
+	if (c->group) /* heartbeats are due even while records keep coming */
+		cgroup_poll(c->group, now);
 	for (;;) {
 		if (c->pump) {
 			/* Between chunks: answers that arrived meanwhile are taken in, so the
@@ -1017,12 +1020,18 @@ int tape_consumer_poll(struct tape_consumer *c, int32_t timeout_ms, struct tape_
 			return TAPE_POLL_EOF;
 		if (polled && now >= deadline)
 			return 0;
-		consumer_run(c, now);
 		int64_t until = deadline;
 		if (c->group) {
-			/* Group mode (helper U): cgroup_poll(c->group, now) here, and
-			 * until = min(until, cgroup_next_wakeup(c->group)). */
+			/* Group mode: the membership's step first (it may change the
+			 * assignment), and its next deadline bounds the wait. */
+			cgroup_poll(c->group, now);
+			int grc = cgroup_error(c->group, err);
+			if (grc < 0)
+				return grc;
+			int64_t gw = cgroup_next_wakeup(c->group);
+			until = gw < until ? gw : until;
 		}
+		consumer_run(c, now);
 		if (c->next_wakeup_ms < until)
 			until = c->next_wakeup_ms;
 		cluster_poll(c->cl, until > now ? until - now : 0);
@@ -1275,6 +1284,7 @@ void tape_consumer_free(struct tape_consumer *c)
 		return;
 	for (struct creq *r = c->reqs; r; r = r->next)
 		r->c = NULL; /* the connection frees each when it calls back */
+	cgroup_free(c->group);
 	for (int32_t i = 0; i < c->gone_count; i++)
 		part_free(c, c->gone[i]);
 	free(c->gone);

@@ -121,6 +121,8 @@ struct tape_consumer {
 	 * tape_consumer_poll calls the group's poll and waits no longer than its next wakeup
 	 * (see the marked place in consumer.c). */
 	struct cgroup *group;
+	tape_rebalance_fn on_rebalance; /* tape_consumer_on_rebalance; NULL none */
+	void *on_rebalance_arg;
 };
 
 /* ---- hooks for group mode ----------------------------------------------------------------- */

@@ -525,4 +525,83 @@ int tape_admin_commit_offsets(struct tape_client *cl, const char *group,
 int tape_admin_delete_group(struct tape_client *cl, const char *group, int32_t timeout_ms,
                             struct tape_error *err);
 
+/* ---- the consumer in a group --------------------------------------------------------------- */
+
+/*
+ * Group mode. A consumer whose configuration names a group_id joins that group when it
+ * subscribes, and the group's leader (any member, libtape or another client) assigns it
+ * partitions with one of the assignors every member offers (assignors, in order of
+ * preference). The membership is kept from inside tape_consumer_poll (heartbeats every
+ * heartbeat_interval_ms; poll at least that often, and at least once per rebalance_timeout_ms
+ * or the group goes on without the member).
+ *
+ * Newly assigned partitions start at the group's committed offset, or where
+ * auto_offset_reset says when nothing was committed. With enable_auto_commit the positions
+ * (the offset after the last record tape_consumer_poll returned, per partition) are committed
+ * every auto_commit_interval_ms, before partitions are revoked, and by tape_consumer_close.
+ *
+ * Rebalances follow the assignors' protocol: eager (range, roundrobin) members give up every
+ * partition before rejoining; cooperative-sticky members keep theirs and give up only the
+ * ones the new assignment moves elsewhere (then rejoin once more so those can move).
+ */
+
+/* A partition in a rebalance report. */
+struct tape_partition {
+	const char *topic;
+	int32_t partition;
+	int64_t offset; /* ASSIGNED: the committed offset (-1: none, auto_offset_reset applies) */
+};
+
+enum tape_rebalance_kind {
+	TAPE_REBALANCE_JOINED,   /* a generation of the group began: member_id, generation_id,
+	                            leader and protocol are set */
+	TAPE_REBALANCE_ASSIGNED, /* a rebalance ended: the partitions it added (maybe none) */
+	TAPE_REBALANCE_REVOKED,  /* partitions taken away (their positions committed first) */
+	TAPE_REBALANCE_LOST,     /* partitions lost with the membership (nothing committed) */
+};
+
+struct tape_rebalance {
+	enum tape_rebalance_kind kind;
+	const char *member_id; /* JOINED */
+	int32_t generation_id; /* JOINED */
+	bool leader;           /* JOINED: this member computed the assignment */
+	const char *protocol;  /* JOINED: the assignor the group uses */
+	const struct tape_partition *partitions; /* ASSIGNED, REVOKED, LOST */
+	int32_t partitions_count;
+};
+
+/* Called from inside tape_consumer_poll, _commit and _close; every pointer is valid only during
+ * the call. It must not poll, commit or close the consumer. */
+typedef void (*tape_rebalance_fn)(const struct tape_rebalance *rb, void *arg);
+
+/* Reports rebalances to fn (NULL: none). Set it before subscribing. */
+void tape_consumer_on_rebalance(struct tape_consumer *c, tape_rebalance_fn fn, void *arg);
+
+/* Subscribes to topics: names, or "^regex" patterns (POSIX extended regular expressions, the
+ * ^ included, as kcat takes them) matched against every topic of the cluster but internal ones
+ * (__consumer_offsets), now and every metadata_pattern_refresh_ms, so topics created later
+ * join the subscription. The group is joined by the polls that follow. Calling it again
+ * replaces the subscription. Returns 0 or -TAPE_ECONFIG (no group_id, a bad pattern or
+ * assignor, partitions assigned by hand), -TAPE_ETOOLARGE, -ENOMEM. */
+int tape_consumer_subscribe(struct tape_consumer *c, const char *const *topics, int32_t count,
+                            struct tape_error *err);
+
+/* Commits the position of every assigned partition that moved since its last commit. wait:
+ * polls until the coordinator answered (at most request_timeout_ms); otherwise returns once
+ * sent. Errors: -TAPE_EKAFKA with REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION or
+ * UNKNOWN_MEMBER_ID (the group is rebalancing or the member was dropped: it rejoins, the
+ * commit is not retried), with COORDINATOR_NOT_AVAILABLE (no coordinator connection now),
+ * -ETIMEDOUT, -TAPE_ECONFIG outside group mode. */
+int tape_consumer_commit(struct tape_consumer *c, bool wait, struct tape_error *err);
+
+/* Commits next_offset (the next record to read) for one partition; errors as above. */
+int tape_consumer_commit_offset(struct tape_consumer *c, const char *topic, int32_t partition,
+                                int64_t next_offset, bool wait, struct tape_error *err);
+
+/* Group mode: a final commit of the positions (with enable_auto_commit), every partition
+ * revoked, LeaveGroup (not for static members, whose partitions wait for them for a session),
+ * polling at most request_timeout_ms. Then, in any mode, frees the consumer. Returns 0 or the
+ * final commit's error. */
+int tape_consumer_close(struct tape_consumer *c, struct tape_error *err);
+
 #endif

@@ -5,6 +5,7 @@
  * are small). Not a model of a broker: only what the client tests need.
  */
 #include "fake_broker.h"
+#include "fake_group.h"
 
 #include "base/arena.h"
 #include "base/buf.h"
@@ -34,8 +35,20 @@
 #define FRAME_MAX (16 << 20)
 
 static const struct api_versions_response_key keys[] = {
-	{ API_PRODUCE, 3, 7 },          { API_METADATA, 0, 7 }, { API_API_VERSIONS, 0, 3 },
-	{ API_INIT_PRODUCER_ID, 0, 1 }, { API_FETCH, 4, 11 },   { API_LIST_OFFSETS, 1, 3 },
+	{ API_PRODUCE, 3, 7 },
+	{ API_METADATA, 0, 7 },
+	{ API_API_VERSIONS, 0, 3 },
+	{ API_INIT_PRODUCER_ID, 0, 1 },
+	{ API_FETCH, 4, 11 },
+	{ API_LIST_OFFSETS, 1, 3 },
+	/* the group APIs (fake_group.c) */
+	{ API_OFFSET_COMMIT, 2, 7 },
+	{ API_OFFSET_FETCH, 1, 5 },
+	{ API_FIND_COORDINATOR, 0, 2 },
+	{ API_JOIN_GROUP, 0, 5 },
+	{ API_HEARTBEAT, 0, 3 },
+	{ API_LEAVE_GROUP, 0, 3 },
+	{ API_SYNC_GROUP, 0, 3 },
 };
 
 void fake_lock(struct fake_broker *fb)
@@ -60,7 +73,7 @@ static void send_all(int fd, const uint8_t *p, size_t n)
 }
 
 /* Frames b (size prefix reserved at 0) and writes it. */
-static void reply(int fd, struct buf *b)
+void fake_reply(int fd, struct buf *b)
 {
 	buf_patch_i32(b, 0, (int32_t)(b->len - 4));
 	send_all(fd, b->p, b->len);
@@ -81,7 +94,7 @@ static void answer_api_versions(struct fake_broker *fb, int fd, const struct req
 		};
 		api_versions_response_encode(b, h->api_version, &r);
 	}
-	reply(fd, b);
+	fake_reply(fd, b);
 }
 
 static void answer_metadata(struct fake_broker *fb, int fd, const struct request_header *h,
@@ -94,11 +107,14 @@ static void answer_metadata(struct fake_broker *fb, int fd, const struct request
 	struct metadata_response_broker self = { 1, KSTR("127.0.0.1"), fb->port, KSTR_NULL };
 	struct metadata_response r = { .brokers_count = 1, .brokers = &self, .controller_id = 1 };
 	r.topics_count = req.topics_count > 0 ? req.topics_count : 0;
+	bool all = req.topics_count < 0; /* every topic: the one it has, when it has it */
+	if (all)
+		r.topics_count = fb->missing ? 0 : 1;
 	r.topics = arena_array(a, (size_t)r.topics_count + 1, sizeof(*r.topics));
 	static int32_t one = 1;
 	for (int32_t i = 0; i < r.topics_count; i++) {
 		struct metadata_response_topic *t = &r.topics[i];
-		t->name = req.topics[i].name;
+		t->name = all ? kstr_from(fb->topic) : req.topics[i].name;
 		t->topic_authorized_operations = METADATA_AUTHORIZED_OPERATIONS_NONE;
 		bool ours = kstr_eq(t->name, fb->topic);
 		if (ours && fb->missing && fb->auto_create && req.allow_auto_topic_creation)
@@ -126,7 +142,7 @@ static void answer_metadata(struct fake_broker *fb, int fd, const struct request
 			};
 	}
 	metadata_response_encode(b, h->api_version, &r);
-	reply(fd, b);
+	fake_reply(fd, b);
 }
 
 static void answer_init_producer_id(struct fake_broker *fb, int fd, const struct request_header *h,
@@ -135,7 +151,7 @@ static void answer_init_producer_id(struct fake_broker *fb, int fd, const struct
 	fb->init_producer_id_seen++;
 	struct init_producer_id_response r = { .producer_id = 999 + fb->init_producer_id_seen };
 	init_producer_id_response_encode(b, h->api_version, &r);
-	reply(fd, b);
+	fake_reply(fd, b);
 }
 
 /* Appends one batch's records to part; the idempotence checks of a broker. Returns the error
@@ -250,7 +266,7 @@ static bool answer_produce(struct fake_broker *fb, int fd, const struct request_
 	if (req.acks == 0)
 		return true;
 	produce_response_encode(b, h->api_version, &r);
-	reply(fd, b);
+	fake_reply(fd, b);
 	return true;
 }
 
@@ -298,7 +314,7 @@ static void answer_list_offsets(struct fake_broker *fb, int fd, const struct req
 		}
 	}
 	list_offsets_response_encode(b, h->api_version, &r);
-	reply(fd, b);
+	fake_reply(fd, b);
 }
 
 /* The stored batches of part from the one holding offset, cut at max bytes (the first batch
@@ -390,7 +406,7 @@ static bool answer_fetch(struct fake_broker *fb, int fd, const struct request_he
 	}
 	size_t holes = 0;
 	fetch_response_encode(b, h->api_version, &r, NULL, 0, &holes);
-	reply(fd, b);
+	fake_reply(fd, b);
 	return true;
 }
 
@@ -430,7 +446,7 @@ static bool handle(struct fake_broker *fb, int fd, const uint8_t *p, size_t len)
 		keep = answer_fetch(fb, fd, &h, &c, &a, &b);
 		break;
 	default:
-		keep = false;
+		keep = fb->group && fake_group_handle(fb, fd, &h, &c, &a, &b);
 	}
 	fake_unlock(fb);
 	buf_free(&b);

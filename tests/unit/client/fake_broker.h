@@ -40,6 +40,12 @@ struct fake_partition {
 	int64_t log_start;
 };
 
+struct fake_group;
+struct request_header;
+struct cursor;
+struct arena;
+struct buf;
+
 struct fake_broker {
 	pthread_mutex_t lock;
 	pthread_t thread;
@@ -64,6 +70,8 @@ struct fake_broker {
 	int fetch_errors_count;
 	int drop_fetch; /* Fetch requests read, then the connection closed */
 
+	struct fake_group *group; /* non-NULL: also a group coordinator (fake_group.h) */
+
 	/* what it saw */
 	int api_versions_seen[4];
 	int metadata_seen;
@@ -83,6 +91,8 @@ void fake_start(struct fake_broker *fb);
 /* Stops the thread, closes every socket, frees the stored values. */
 void fake_stop(struct fake_broker *fb);
 void fake_lock(struct fake_broker *fb);
+/* Frames b (its size prefix reserved at 0) and writes it to fd. */
+void fake_reply(int fd, struct buf *b);
 void fake_unlock(struct fake_broker *fb);
 
 #endif
