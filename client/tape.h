@@ -2,7 +2,7 @@
  * client/tape.h: libtape, the C client library of tape. It speaks the Kafka protocol, so it
  * works against taped and any Kafka-compatible broker.
  *
- * This slice has the core (connections, bootstrap, metadata) and the producer; the consumer,
+ * This slice has the core (connections, bootstrap, metadata), the producer and the consumer;
  * groups and admin calls build on the same client.
  *
  * Threads. The library starts none. A client, and every producer made from it, belongs to one

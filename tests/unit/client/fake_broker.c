@@ -14,8 +14,10 @@
 #include "protocol/api_versions.h"
 #include "protocol/compression.h"
 #include "protocol/errors.h"
+#include "protocol/fetch.h"
 #include "protocol/header.h"
 #include "protocol/init_producer_id.h"
+#include "protocol/list_offsets.h"
 #include "protocol/metadata.h"
 #include "protocol/produce.h"
 #include "protocol/record_batch.h"
@@ -27,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FRAME_MAX (16 << 20)
@@ -36,6 +39,8 @@ static const struct api_versions_response_key keys[] = {
 	{ API_METADATA, 0, 7 },
 	{ API_API_VERSIONS, 0, 3 },
 	{ API_INIT_PRODUCER_ID, 0, 1 },
+	{ API_FETCH, 4, 11 },
+	{ API_LIST_OFFSETS, 1, 3 },
 	/* the group APIs (fake_group.c) */
 	{ API_OFFSET_COMMIT, 2, 7 },
 	{ API_OFFSET_FETCH, 1, 5 },
@@ -182,7 +187,15 @@ static int16_t append(struct fake_partition *part, struct kbytes records, int64_
 	struct record rec;
 	record_iter_init(&it, rp, rl, bh.records_count);
 	*base = part->log_end;
+	uint8_t *log = realloc(part->log, part->log_len + (size_t)records.len);
+	if (log) {
+		part->log = log;
+		memcpy(log + part->log_len, records.p, (size_t)records.len);
+		record_batch_set_base_offset(log + part->log_len, part->log_end);
+		part->log_len += (size_t)records.len;
+	}
 	while (record_iter_next(&it, &rec) == 1 && part->log_end < FAKE_RECORDS_MAX) {
+		part->timestamps[part->log_end] = bh.base_timestamp + rec.timestamp_delta;
 		char *v = malloc(rec.value_len > 0 ? (size_t)rec.value_len + 1 : 1);
 		memcpy(v, rec.value ? (const void *)rec.value : "",
 		       rec.value_len > 0 ? (size_t)rec.value_len : 0);
@@ -257,6 +270,146 @@ static bool answer_produce(struct fake_broker *fb, int fd, const struct request_
 	return true;
 }
 
+static void answer_list_offsets(struct fake_broker *fb, int fd, const struct request_header *h,
+                                struct cursor *c, struct arena *a, struct buf *b)
+{
+	struct list_offsets_request req;
+	if (list_offsets_request_decode(c, a, h->api_version, &req) < 0)
+		return;
+	fb->list_offsets_seen++;
+	struct list_offsets_response r = { .topics_count = req.topics_count };
+	r.topics = arena_array(a, (size_t)req.topics_count + 1, sizeof(*r.topics));
+	for (int32_t i = 0; i < req.topics_count; i++) {
+		const struct list_offsets_request_topic *t = &req.topics[i];
+		struct list_offsets_response_topic *rt = &r.topics[i];
+		rt->name = t->name;
+		rt->partitions_count = t->partitions_count;
+		rt->partitions =
+		    arena_array(a, (size_t)t->partitions_count + 1, sizeof(*rt->partitions));
+		for (int32_t j = 0; j < t->partitions_count; j++) {
+			const struct list_offsets_request_partition *rp = &t->partitions[j];
+			struct list_offsets_response_partition *pr = &rt->partitions[j];
+			*pr = (struct list_offsets_response_partition){ .partition_index =
+				                                            rp->partition_index,
+				                                        .timestamp = -1,
+				                                        .offset = -1 };
+			if (rp->partition_index < 0 || rp->partition_index >= fb->partitions ||
+			    fb->missing || !kstr_eq(t->name, fb->topic)) {
+				pr->error_code = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+				continue;
+			}
+			const struct fake_partition *part = &fb->part[rp->partition_index];
+			if (rp->timestamp == -2) {
+				pr->offset = part->log_start;
+			} else if (rp->timestamp == -1) {
+				pr->offset = part->log_end;
+			} else {
+				for (int64_t o = part->log_start; o < part->log_end; o++)
+					if (part->timestamps[o] >= rp->timestamp) {
+						pr->offset = o;
+						pr->timestamp = part->timestamps[o];
+						break;
+					}
+			}
+		}
+	}
+	list_offsets_response_encode(b, h->api_version, &r);
+	fake_reply(fd, b);
+}
+
+/* The stored batches of part from the one holding offset, cut at max bytes (the first batch
+ * always whole), as a Kafka broker answers. */
+static struct kbytes fetch_from(const struct fake_partition *part, int64_t offset, int32_t max)
+{
+	size_t off = 0;
+	while (off < part->log_len) {
+		struct record_batch_header bh;
+		record_batch_header_read(part->log + off, &bh);
+		if (record_batch_last_offset(&bh) >= offset)
+			break;
+		off += record_batch_size(&bh);
+	}
+	size_t len = part->log_len - off;
+	if (len > 0) {
+		struct record_batch_header bh;
+		record_batch_header_read(part->log + off, &bh);
+		size_t first = record_batch_size(&bh);
+		size_t cap = (size_t)max > first ? (size_t)max : first;
+		len = len < cap ? len : cap;
+	}
+	return (struct kbytes){ part->log ? part->log + off : (const uint8_t *)"", (int32_t)len };
+}
+
+/* Returns false when the connection is to be closed without an answer. */
+static bool answer_fetch(struct fake_broker *fb, int fd, const struct request_header *h,
+                         struct cursor *c, struct arena *a, struct buf *b)
+{
+	struct fetch_request req;
+	if (fetch_request_decode(c, a, h->api_version, &req) < 0)
+		return false;
+	fb->fetch_seen++;
+	if (fb->drop_fetch > 0) {
+		fb->drop_fetch--;
+		return false;
+	}
+	struct fetch_response r = { .responses_count = req.topics_count };
+	r.responses = arena_array(a, (size_t)req.topics_count + 1, sizeof(*r.responses));
+	bool any = false;
+	for (int32_t i = 0; i < req.topics_count; i++) {
+		const struct fetch_request_topic *t = &req.topics[i];
+		struct fetch_response_topic *rt = &r.responses[i];
+		rt->topic = t->topic;
+		rt->partitions_count = t->partitions_count;
+		rt->partitions =
+		    arena_array(a, (size_t)t->partitions_count + 1, sizeof(*rt->partitions));
+		for (int32_t j = 0; j < t->partitions_count; j++) {
+			const struct fetch_request_partition *fp = &t->partitions[j];
+			struct fetch_response_partition *pr = &rt->partitions[j];
+			*pr = (struct fetch_response_partition){ .partition_index = fp->partition,
+				                                 .high_watermark = -1,
+				                                 .last_stable_offset = -1,
+				                                 .log_start_offset = -1,
+				                                 .aborted_transactions_count = -1,
+				                                 .preferred_read_replica = -1,
+				                                 .records = { NULL, -1 } };
+			if (fp->partition == 0 && fb->fetch_offsets_count < 64)
+				fb->fetch_offsets[fb->fetch_offsets_count++] = fp->fetch_offset;
+			if (fb->fetch_errors_count > 0) {
+				pr->error_code = fb->fetch_errors[0];
+				memmove(fb->fetch_errors, fb->fetch_errors + 1,
+				        sizeof(fb->fetch_errors[0]) *
+				            (size_t)--fb->fetch_errors_count);
+				if (pr->error_code)
+					continue;
+			}
+			if (fp->partition < 0 || fp->partition >= fb->partitions || fb->missing ||
+			    !kstr_eq(t->topic, fb->topic)) {
+				pr->error_code = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
+				continue;
+			}
+			const struct fake_partition *part = &fb->part[fp->partition];
+			pr->high_watermark = pr->last_stable_offset = part->log_end;
+			pr->log_start_offset = part->log_start;
+			if (fp->fetch_offset < part->log_start ||
+			    fp->fetch_offset > part->log_end) {
+				pr->error_code = KAFKA_OFFSET_OUT_OF_RANGE;
+				continue;
+			}
+			pr->records = fetch_from(part, fp->fetch_offset, fp->partition_max_bytes);
+			any |= pr->records.len > 0;
+		}
+	}
+	if (!any) { /* no long poll: a short pause keeps an idle client from spinning */
+		fake_unlock(fb);
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+		fake_lock(fb);
+	}
+	size_t holes = 0;
+	fetch_response_encode(b, h->api_version, &r, NULL, 0, &holes);
+	fake_reply(fd, b);
+	return true;
+}
+
 /* Handles one frame; false: close the connection. */
 static bool handle(struct fake_broker *fb, int fd, const uint8_t *p, size_t len)
 {
@@ -285,6 +438,12 @@ static bool handle(struct fake_broker *fb, int fd, const uint8_t *p, size_t len)
 		break;
 	case API_PRODUCE:
 		keep = answer_produce(fb, fd, &h, &c, &a, &b);
+		break;
+	case API_LIST_OFFSETS:
+		answer_list_offsets(fb, fd, &h, &c, &a, &b);
+		break;
+	case API_FETCH:
+		keep = answer_fetch(fb, fd, &h, &c, &a, &b);
 		break;
 	default:
 		keep = fb->group && fake_group_handle(fb, fd, &h, &c, &a, &b);
@@ -393,8 +552,10 @@ void fake_stop(struct fake_broker *fb)
 	close(fb->wake[0]);
 	close(fb->wake[1]);
 	close(fb->listen_fd);
-	for (int i = 0; i < FAKE_PARTITIONS_MAX; i++)
+	for (int i = 0; i < FAKE_PARTITIONS_MAX; i++) {
 		for (int64_t j = 0; j < fb->part[i].log_end; j++)
 			free(fb->part[i].values[j]);
+		free(fb->part[i].log);
+	}
 	pthread_mutex_destroy(&fb->lock);
 }

@@ -6,7 +6,11 @@
  * It serves ApiVersions (0-3, or refuses v3 the KIP-511 way), Metadata (one broker, itself,
  * leading every partition), InitProducerId (ids from 1000) and Produce (uncompressed and
  * compressed batches, CRC checked, idempotent sequences checked with duplicates answered with
- * the offset they had), keeping every record value per partition in the order appended.
+ * the offset they had), keeping every record value per partition in the order appended; and
+ * for consumers ListOffsets (earliest, latest, by timestamp) and Fetch (the stored batches from
+ * the one holding fetch_offset, cut at partition_max_bytes like Kafka, so the last batch may
+ * be partial; OFFSET_OUT_OF_RANGE outside [log_start, log_end]; an empty answer after a short
+ * wait rather than a long poll).
  * Knobs are set before the client starts or under fake_lock; counters are read under it.
  */
 #ifndef TAPE_TESTS_FAKE_BROKER_H
@@ -28,6 +32,12 @@ struct fake_partition {
 	int32_t next_sequence;
 	int32_t last_base_sequence;
 	int64_t last_base_offset;
+	/* The consumer's side: the batches as appended (base offsets stamped), each record's
+	 * timestamp, and the log start offset (set by a test to make older offsets go). */
+	uint8_t *log; /* owned */
+	size_t log_len;
+	int64_t timestamps[FAKE_RECORDS_MAX];
+	int64_t log_start;
 };
 
 struct fake_group;
@@ -56,6 +66,9 @@ struct fake_broker {
 	int produce_errors_count;
 	int drop_after_append; /* Produce requests appended, then the connection closed */
 	int hold_produce;      /* Produce requests read and never answered */
+	int16_t fetch_errors[FAKE_SCRIPT_MAX]; /* answers for the next Fetch partitions */
+	int fetch_errors_count;
+	int drop_fetch; /* Fetch requests read, then the connection closed */
 
 	struct fake_group *group; /* non-NULL: also a group coordinator (fake_group.h) */
 
@@ -66,6 +79,10 @@ struct fake_broker {
 	int init_producer_id_seen;
 	int connections_seen;
 	int16_t produce_acks_seen;
+	int fetch_seen;
+	int list_offsets_seen;
+	int64_t fetch_offsets[64]; /* partition 0's fetch_offset in each Fetch naming it */
+	int fetch_offsets_count;
 	struct fake_partition part[FAKE_PARTITIONS_MAX];
 };
 
