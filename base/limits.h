@@ -224,6 +224,9 @@
  * room in the connection's ring for metadata and InitProducerId requests. */
 #define CLIENT_IN_FLIGHT_DEFAULT 5
 #define CLIENT_IN_FLIGHT_MAX (CLIENT_CONN_REQUESTS_MAX / 2)
+/* Assignors one group member offers in JoinGroup: range, roundrobin and cooperative-sticky
+ * each once, and one spare. */
+#define CLIENT_GROUP_ASSIGNORS_MAX 4
 
 /* fetch.max.bytes and max.partition.fetch.bytes: what one Fetch answer may carry in all and
  * per partition (Java's and librdkafka's defaults); the broker still returns a first batch

@@ -61,9 +61,8 @@
 #define JOIN_TIMEOUT_EXTRA_MS 5000
 /* The arena answers are decoded in; a Metadata answer of every topic is the largest. */
 #define ARENA_BYTES (64 * MiB)
-/* Assignors one member offers (range, roundrobin, cooperative-sticky, each once). */
-#define GROUP_ASSIGNORS_MAX 4
-/* Subscription entries (names and patterns) one member gives. */
+#define GROUP_ASSIGNORS_MAX CLIENT_GROUP_ASSIGNORS_MAX
+/* Subscription entries (names and patterns): as many as the topics a client keeps. */
 #define GROUP_SUBSCRIPTION_MAX CLIENT_TOPICS_MAX
 
 enum gstate {

@@ -93,8 +93,8 @@ int64_t cgroup_next_wakeup(const struct cgroup *g);
  * answer (at most the client's request timeout) and returns its outcome; otherwise returns 0
  * once sent (a failure shows in the next commit). Errors: -TAPE_EKAFKA with the broker's
  * code (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID: the group rejoins and
- * the commit is not retried), -TAPE_ESTATE when the member is not in a group now,
- * -ETIMEDOUT. */
+ * the commit is not retried; REBALANCE_IN_PROGRESS too when the member has no generation now,
+ * COORDINATOR_NOT_AVAILABLE without a coordinator connection), -ETIMEDOUT. */
 int cgroup_commit(struct cgroup *g, const char *topic, int32_t partition, int64_t next_offset,
                   bool wait, struct tape_error *err);
 

@@ -562,10 +562,10 @@ enum tape_rebalance_kind {
 
 struct tape_rebalance {
 	enum tape_rebalance_kind kind;
-	const char *member_id; /* JOINED */
-	int32_t generation_id; /* JOINED */
-	bool leader;           /* JOINED: this member computed the assignment */
-	const char *protocol;  /* JOINED: the assignor the group uses */
+	const char *member_id;                   /* JOINED */
+	int32_t generation_id;                   /* JOINED */
+	bool leader;                             /* JOINED: this member computed the assignment */
+	const char *protocol;                    /* JOINED: the assignor the group uses */
 	const struct tape_partition *partitions; /* ASSIGNED, REVOKED, LOST */
 	int32_t partitions_count;
 };

@@ -8,8 +8,8 @@
 #     consume: topic \"nope\" does not exist", exit 2, and no topic created (also when it is
 #     the second topic named); a taped that does create topics is not made to create one by a
 #     consumer either;
-#   - -p past the topic's partitions, a bad -o, an unknown -f token, -f with --json, -g (group
-#     mode not available yet), a ^regex without -g, no topic: one line (plus usage for usage
+#   - -p past the topic's partitions, a bad -o, an unknown -f token, -f with --json, -p or an
+#     unknown --assignor with -g, a ^regex without -g, no topic: one line (plus usage for usage
 #     errors) and exit 2; --help exits 0 and says how non-UTF-8 bytes render in --json.
 set -uo pipefail
 TEST_NAME=tape_consume_errors
@@ -73,7 +73,10 @@ expect 2 "tape consume: -o: '2026-11-26T10:00:00': give the zone: Z or an offset
 	-- -b "$B" -o @2026-11-26T10:00:00 there
 expect 2 "tape consume: -f: unknown format token '%x'" -- -b "$B" -f '%x' there
 expect 2 'tape consume: -f and --json do not go together' -- -b "$B" -f '%s' --json there
-expect 2 'tape consume: group mode is not available yet' -- -b "$B" -g grp there
+expect 2 'tape consume: -p: in group mode the group assigns the partitions' -- \
+	-b "$B" -g grp -p 0 there
+expect 2 "tape consume: --assignor sticky: range, roundrobin or cooperative-sticky" -- \
+	-b "$B" -g grp --assignor sticky there
 expect 2 "tape consume: ^orders\\..*: a ^regex subscription needs group mode (-g)" -- \
 	-b "$B" '^orders\..*'
 expect 2 'tape consume: no TOPIC given' -- -b "$B"
