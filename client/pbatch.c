@@ -36,7 +36,14 @@ struct pbatch *pbatch_new(uint64_t id, int32_t partition, int64_t now_ms)
 	b->producer_id = RB_NO_PRODUCER_ID;
 	b->producer_epoch = -1;
 	b->base_sequence = RB_NO_SEQUENCE;
-	buf_init(&b->records, RECORDS_BYTES_MAX);
+	/* Room for the batch header in front of the records: sealing an uncompressed batch then
+	 * writes the header there instead of copying the records behind a new one. */
+	buf_init(&b->records, RB_HEADER_BYTES + RECORDS_BYTES_MAX);
+	if (!buf_reserve(&b->records, RB_HEADER_BYTES)) {
+		pbatch_free(b);
+		return NULL;
+	}
+	b->records.len = RB_HEADER_BYTES;
 	return b;
 }
 
@@ -122,7 +129,7 @@ int pbatch_append(struct pbatch *b, const struct tape_record *rec, int64_t times
 	r.headers = scratch->p;
 	r.headers_len = scratch->len;
 	size_t size = record_encoded_size(&r);
-	if (b->count > 0 && RB_HEADER_BYTES + b->records.len + size > batch_bytes_max)
+	if (b->count > 0 && b->records.len + size > batch_bytes_max)
 		return PBATCH_FULL;
 	if (b->count == b->recs_cap) {
 		int32_t cap = b->recs_cap ? b->recs_cap * 2 : 16;
@@ -152,34 +159,11 @@ size_t pbatch_bytes_held(const struct pbatch *b)
 int pbatch_seal(struct pbatch *b, int codec, int level)
 {
 	ASSERT(b->open && b->count > 0);
-	struct compression_buf z = { 0 };
-	const uint8_t *records = b->records.p;
-	size_t records_len = b->records.len;
-	int used = COMPRESSION_NONE;
-	if (codec != COMPRESSION_NONE) {
-		int rc = compression_compress(codec, level, records, records_len, &z);
-		if (rc < 0) {
-			free(z.p);
-			return rc;
-		}
-		/* As librdkafka: a batch that does not shrink goes out as it is. */
-		if (z.len < records_len) {
-			records = z.p;
-			records_len = z.len;
-			used = codec;
-		}
-	}
-	size_t cap = RB_HEADER_BYTES + records_len;
-	uint8_t *wire = malloc(cap);
-	if (!wire) {
-		free(z.p);
-		return -ENOMEM;
-	}
 	struct record_batch_header h = {
 		.base_offset = 0,
 		.partition_leader_epoch = -1,
 		.magic = RB_MAGIC_V2,
-		.attributes = (int16_t)used,
+		.attributes = COMPRESSION_NONE,
 		.last_offset_delta = b->count - 1,
 		.base_timestamp = b->base_timestamp_ms,
 		.max_timestamp = b->max_timestamp_ms,
@@ -188,14 +172,46 @@ int pbatch_seal(struct pbatch *b, int codec, int level)
 		.base_sequence = RB_NO_SEQUENCE,
 		.records_count = b->count,
 	};
-	size_t n = record_batch_encode(wire, cap, &h, records, records_len);
-	ASSERT(n == cap);
-	free(z.p);
-	b->wire = wire;
-	b->wire_len = n;
-	b->codec = used;
+	const uint8_t *records = b->records.p + RB_HEADER_BYTES;
+	size_t records_len = b->records.len - RB_HEADER_BYTES;
+	struct compression_buf z = { 0 };
+	if (codec != COMPRESSION_NONE) {
+		int rc = compression_compress(codec, level, records, records_len, &z);
+		if (rc < 0) {
+			free(z.p);
+			return rc;
+		}
+		/* As librdkafka: a batch that does not shrink goes out as it is. */
+		if (z.len >= records_len) {
+			free(z.p);
+			z.p = NULL;
+		}
+	}
+	if (!z.p) {
+		/* The records are in place behind the header's room: the buffer becomes the batch.
+		 */
+		size_t n = record_batch_encode_in_place(b->records.p, &h, records_len);
+		ASSERT(n == b->records.len);
+		b->wire = b->records.p;
+		b->wire_len = n;
+		b->records = (struct buf){ 0 };
+	} else {
+		h.attributes = (int16_t)codec;
+		size_t cap = RB_HEADER_BYTES + z.len;
+		uint8_t *wire = malloc(cap);
+		if (!wire) {
+			free(z.p);
+			return -ENOMEM;
+		}
+		size_t n = record_batch_encode(wire, cap, &h, z.p, z.len);
+		ASSERT(n == cap);
+		free(z.p);
+		b->wire = wire;
+		b->wire_len = n;
+		buf_free(&b->records);
+	}
+	b->codec = h.attributes;
 	b->open = false;
-	buf_free(&b->records);
 	return 0;
 }
 

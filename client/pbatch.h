@@ -37,7 +37,8 @@ struct pbatch {
 	int64_t max_timestamp_ms;
 	int64_t created_ms; /* monotonic: the first append; linger and delivery timeout count from
 	                       here */
-	struct buf records; /* owned: the records section, uncompressed, while open */
+	struct buf records; /* owned: while open, RB_HEADER_BYTES of room for the batch header,
+	                       then the records section, uncompressed */
 	struct pbatch_rec *recs; /* owned: count entries */
 	int32_t recs_cap;
 	bool open; /* records may be appended */

@@ -263,6 +263,23 @@ size_t record_header_encode(uint8_t *out, size_t cap, const struct record_header
 	return writer_ok(&w) ? w.len : 0;
 }
 
+static void put_header(struct writer *w, const struct record_batch_header *h, size_t total)
+{
+	writer_i64(w, h->base_offset);
+	writer_i32(w, (int32_t)(total - RB_LOG_OVERHEAD));
+	writer_i32(w, h->partition_leader_epoch);
+	writer_u8(w, RB_MAGIC_V2);
+	writer_u32(w, 0); /* crc, patched below */
+	writer_i16(w, h->attributes);
+	writer_i32(w, h->last_offset_delta);
+	writer_i64(w, h->base_timestamp);
+	writer_i64(w, h->max_timestamp);
+	writer_i64(w, h->producer_id);
+	writer_i16(w, h->producer_epoch);
+	writer_i32(w, h->base_sequence);
+	writer_i32(w, h->records_count);
+}
+
 size_t record_batch_encode(uint8_t *out, size_t cap, const struct record_batch_header *h,
                            const uint8_t *records, size_t records_len)
 {
@@ -273,20 +290,23 @@ size_t record_batch_encode(uint8_t *out, size_t cap, const struct record_batch_h
 	size_t total = RB_HEADER_BYTES + records_len;
 	struct writer w;
 	writer_init(&w, out, cap);
-	writer_i64(&w, h->base_offset);
-	writer_i32(&w, (int32_t)(total - RB_LOG_OVERHEAD));
-	writer_i32(&w, h->partition_leader_epoch);
-	writer_u8(&w, RB_MAGIC_V2);
-	writer_u32(&w, 0); /* crc, patched below */
-	writer_i16(&w, h->attributes);
-	writer_i32(&w, h->last_offset_delta);
-	writer_i64(&w, h->base_timestamp);
-	writer_i64(&w, h->max_timestamp);
-	writer_i64(&w, h->producer_id);
-	writer_i16(&w, h->producer_epoch);
-	writer_i32(&w, h->base_sequence);
-	writer_i32(&w, h->records_count);
+	put_header(&w, h, total);
 	writer_bytes(&w, records, records_len);
+	if (!writer_ok(&w))
+		return 0;
+	store_be32(out + RB_CRC, record_batch_compute_crc(out, total));
+	return total;
+}
+
+size_t record_batch_encode_in_place(uint8_t *out, const struct record_batch_header *h,
+                                    size_t records_len)
+{
+	if (records_len > INT32_MAX - (RB_HEADER_BYTES - RB_LOG_OVERHEAD))
+		return 0;
+	size_t total = RB_HEADER_BYTES + records_len;
+	struct writer w;
+	writer_init(&w, out, RB_HEADER_BYTES);
+	put_header(&w, h, total);
 	if (!writer_ok(&w))
 		return 0;
 	store_be32(out + RB_CRC, record_batch_compute_crc(out, total));

@@ -182,5 +182,11 @@ size_t record_header_encode(uint8_t *out, size_t cap, const struct record_header
  * small. */
 size_t record_batch_encode(uint8_t *out, size_t cap, const struct record_batch_header *h,
                            const uint8_t *records, size_t records_len);
+/* The same, for a records section already in place at out + RB_HEADER_BYTES (a producer that
+ * encodes records behind room left for the header seals a batch without copying it): writes
+ * the header and the CRC over out[0, RB_HEADER_BYTES + records_len). Returns the batch size,
+ * or 0 when records_len is too large for a batch. */
+size_t record_batch_encode_in_place(uint8_t *out, const struct record_batch_header *h,
+                                    size_t records_len);
 
 #endif

@@ -226,6 +226,12 @@ Test(record_batch, kcat_batch_byte_for_byte)
 		cr_assert_eq(batch[i], kcat_batch[i], "byte %zu: %#x != %#x", i, batch[i],
 		             kcat_batch[i]);
 
+	/* In place: the records already behind the header's room give the same bytes. */
+	uint8_t in_place[128] = { 0 };
+	memcpy(in_place + RB_HEADER_BYTES, records, rlen);
+	cr_assert_eq(record_batch_encode_in_place(in_place, &h, rlen), len);
+	cr_assert_eq(memcmp(in_place, kcat_batch, len), 0);
+
 	struct record_batch_header got;
 	cr_assert_eq(record_batch_validate(kcat_batch, len, ALL_CHECKS, &got), 0);
 	cr_assert_eq(got.batch_length, 69);
