@@ -6,13 +6,15 @@
 #include "client/pqueue.h"
 
 #include "base/assert.h"
+#include "base/clock.h"
 
 #include <errno.h>
 
 static struct pbatch *open_batch(struct pqueue *q, int32_t partition, int64_t now_ms,
                                  uint64_t *next_id)
 {
-	struct pbatch *b = pbatch_new((*next_id)++, partition, now_ms);
+	struct pbatch *b =
+	    pbatch_new((*next_id)++, partition, now_ms >= 0 ? now_ms : clock_mono_ms());
 	if (!b)
 		return NULL;
 	if (q->tail)

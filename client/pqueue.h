@@ -37,8 +37,9 @@ struct pqueue_rules {
 };
 
 /* Appends rec to the open batch at the tail, first closing it and opening a new one (id from
- * *next_id) when rec does not fit. Returns 0 and sets *batch to the batch that took the
- * record, or -ENOMEM. */
+ * *next_id) when rec does not fit. now_ms is the new batch's creation time; -1: read the clock
+ * only if a batch is opened (a clock read costs ~35 ns in this VM, a record ~150 ns in all).
+ * Returns 0 and sets *batch to the batch that took the record, or -ENOMEM. */
 int pqueue_append(struct pqueue *q, int32_t partition, const struct tape_record *rec,
                   int64_t timestamp_ms, int64_t now_ms, const struct pqueue_rules *rules,
                   struct buf *scratch, uint64_t *next_id, struct pbatch **batch);

@@ -304,7 +304,7 @@ static int32_t sticky_partition(struct tape_producer *p, struct ptopic *t,
 	if (b && b->open && b->id == t->sticky_batch) {
 		size_t size =
 		    pbatch_record_bytes(rec, timestamp_ms - b->base_timestamp_ms, b->count);
-		if (RB_HEADER_BYTES + b->records.len + size <= p->rules.batch_bytes_max)
+		if (b->records.len + size <= p->rules.batch_bytes_max)
 			return t->sticky;
 	}
 	t->sticky = next_partition(t, t->sticky);
@@ -394,8 +394,8 @@ int tape_producer_send(struct tape_producer *p, const struct tape_record *rec,
 	if ((rc = wait_for_room(p, size, err)) < 0)
 		return rc;
 	struct pbatch *b;
-	rc = pqueue_append(&t->queues[partition], partition, rec, ts, clock_mono_ms(), &p->rules,
-	                   &p->scratch, &p->next_batch_id, &b);
+	rc = pqueue_append(&t->queues[partition], partition, rec, ts, -1, &p->rules, &p->scratch,
+	                   &p->next_batch_id, &b);
 	if (rc < 0)
 		return tape_error_set(err, rc, "out of memory");
 	b->topic = t->name;
