@@ -273,8 +273,6 @@
 /* A JSON answer read into memory: a range over METASTORE_ANSWER_BYTES_MAX's worth of keys in
  * base64 and JSON. One watch message is bounded the same way (etcd splits large batches). */
 #define ETCD_RESPONSE_BYTES_MAX (METASTORE_ANSWER_BYTES_MAX / 2)
-/* JSON nesting etcd's answers use (result.events[].kv) is 4; anything deeper is refused. */
-#define ETCD_JSON_DEPTH_MAX 16
 /* Calls waiting or in flight on one client (watches included). */
 #define ETCD_CALLS_MAX 1024
 /* The helper job that drives libcurl gives the helper thread back at least this often, so
