@@ -16,7 +16,7 @@ LIB_MODULES := base io protocol log consumer-groups replication server client
 CFLAGS_WARN := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wvla -Wstrict-prototypes \
 	-Wmissing-prototypes -Wimplicit-fallthrough -Wformat=2
 CPPFLAGS := -I. -MMD -MP
-LDLIBS := -luring -lzstd -lz -lsnappy -llz4 -lpthread
+LDLIBS := -luring -lzstd -lz -lsnappy -llz4 -lcurl -ljansson -lpthread
 
 ifeq ($(MODE),release)
 OPT := -O2 -g

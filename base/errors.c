@@ -25,6 +25,8 @@ static const char *const project_messages[TAPE_ERRNO_END - TAPE_ERRNO_BASE] = {
 	[TAPE_EKAFKA - TAPE_ERRNO_BASE] = "the broker answered with an error",
 	[TAPE_ERESOLVE - TAPE_ERRNO_BASE] = "host name does not resolve",
 	[TAPE_EVERSION - TAPE_ERRNO_BASE] = "no API version both sides support",
+	[TAPE_ECOMPACTED - TAPE_ERRNO_BASE] = "revision compacted",
+	[TAPE_EMETASTORE - TAPE_ERRNO_BASE] = "the metadata store answered an error",
 };
 
 const char *tape_strerror(int err)

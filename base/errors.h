@@ -31,6 +31,8 @@ enum tape_errno {
 	TAPE_EKAFKA,                     /* client: the broker answered with a Kafka error code */
 	TAPE_ERESOLVE,                   /* client: a broker's host name does not resolve */
 	TAPE_EVERSION,                   /* client: no version of an API both sides support */
+	TAPE_ECOMPACTED,                 /* metastore: the revision asked for was compacted away */
+	TAPE_EMETASTORE,                 /* metastore: etcd answered an error tape does not map */
 	TAPE_ERRNO_END
 };
 

@@ -240,6 +240,63 @@
 /* Partitions one consumer reads at once: every partition a broker may host. */
 #define CLIENT_ASSIGNED_MAX PARTITIONS_MAX
 
+/* ---- the metadata store (replication/metastore.h) ---------------------------------------- */
+
+/* A key: etcd has no limit of its own below its request size; tape's keys are paths like
+ * "/<cluster>/topics/<topic>/<partition>", a topic name (249) plus a little. */
+#define METASTORE_KEY_BYTES_MAX 1024
+/* A value: partition state and broker registrations are a few hundred bytes; etcd refuses
+ * requests over 1.5 MiB (--max-request-bytes), and base64 makes a value 4/3 as large. */
+#define METASTORE_VALUE_BYTES_MAX (512 * KiB)
+/* Compares, and operations, in one transaction: etcd's --max-txn-ops default. */
+#define METASTORE_TXN_OPS_MAX 128
+/* Keys one store holds: every partition a broker can host, plus brokers and topics. */
+#define METASTORE_KEYS_MAX (4 * PARTITIONS_MAX)
+/* Keys one range answers; a longer prefix says "more" and the caller continues after the last
+ * key. Also bounds a watch's re-read of its prefix after a compaction. */
+#define METASTORE_RANGE_KVS_MAX METASTORE_KEYS_MAX
+/* Memory one answer (a range, a watch batch) may take: every key of the store at about 200
+ * bytes of partition state each, with room. */
+#define METASTORE_ANSWER_BYTES_MAX (256 * MiB)
+/* Leases one local store keeps (one per broker registration and controller candidacy). */
+#define METASTORE_LEASES_MAX 4096
+/* Lease TTLs accepted, in seconds: etcd's own minimum is about 1.5 s (3/2 of its election
+ * timeout) and it rounds up; a day is far past any liveness use. */
+#define METASTORE_LEASE_TTL_S_MIN 1
+#define METASTORE_LEASE_TTL_S_MAX (24 * 3600)
+/* The local store checks lease deadlines this often, so expiry is seen within 100 ms. */
+#define METASTORE_LEASE_TICK_MS 100
+/* Events the local store remembers for watches that resume from an older revision; a watch
+ * from before them gets the prefix re-read (a reset), as a compacted etcd watch does. */
+#define METASTORE_HISTORY_EVENTS_MAX 16384
+/* Bytes of keys, values and revisions the local store keeps: its checkpoint holds them all and
+ * is read whole (CHECKPOINT_BYTES_MAX); a write that would pass this gets -ENOSPC. */
+#define METASTORE_LOCAL_BYTES_MAX (CHECKPOINT_BYTES_MAX - 64 * KiB)
+/* Watches open on one store: one per broker, a few for tests and tools. */
+#define METASTORE_WATCHES_MAX 64
+
+/* ---- etcd's JSON gateway (replication/etcd.h) -------------------------------------------- */
+
+/* Endpoints in metadata.store=etcd://h:p,h:p,...: an etcd cluster has 3 or 5 members. */
+#define ETCD_ENDPOINTS_MAX 16
+/* Connecting to one endpoint; the next is tried after this. Loopback or a LAN answers in
+ * well under a millisecond; a dead host's SYN is what this bounds. */
+#define ETCD_CONNECT_TIMEOUT_MS 1000
+/* One unary call, over all endpoints tried. A lease TTL is a few seconds, so a keepalive that
+ * has not come back in 3 s is as good as lost; the caller's self-fencing counts on it. */
+#define ETCD_CALL_TIMEOUT_MS 3000
+/* A JSON answer read into memory: a range over METASTORE_ANSWER_BYTES_MAX's worth of keys in
+ * base64 and JSON. One watch message is bounded the same way (etcd splits large batches). */
+#define ETCD_RESPONSE_BYTES_MAX (METASTORE_ANSWER_BYTES_MAX / 2)
+/* Calls waiting or in flight on one client (watches included). */
+#define ETCD_CALLS_MAX 1024
+/* The helper job that drives libcurl gives the helper thread back at least this often, so
+ * segment rolls and checkpoints queued behind it wait no longer (HELPER_THREADS is 1). */
+#define ETCD_SLICE_MS 20
+/* A broken watch stream is reopened after this delay, doubling up to the max. */
+#define ETCD_WATCH_RETRY_MS 100
+#define ETCD_WATCH_RETRY_MS_MAX 2000
+
 /* ---- relations --------------------------------------------------------------------------- */
 
 _Static_assert(SEGMENT_BYTES_MAX < (1ull << 31), "index positions are 32-bit signed in Kafka");
@@ -271,5 +328,10 @@ _Static_assert(CLIENT_FETCH_BYTES_DEFAULT + 1 * MiB < CLIENT_RESPONSE_BYTES_MAX,
                "a Fetch answer at the default fetch.max.bytes fits in a response frame");
 _Static_assert(CLIENT_PARTITION_FETCH_BYTES_DEFAULT <= CLIENT_FETCH_BYTES_DEFAULT,
                "one partition fits in a fetch");
+_Static_assert(METASTORE_VALUE_BYTES_MAX / 3 * 4 + METASTORE_KEY_BYTES_MAX * 2 < 1536 * KiB,
+               "a put of the largest value fits etcd's default request size");
+_Static_assert(METASTORE_RANGE_KVS_MAX >= METASTORE_KEYS_MAX, "one range can read a store");
+_Static_assert(ETCD_CONNECT_TIMEOUT_MS < ETCD_CALL_TIMEOUT_MS, "a call outlives one connect");
+_Static_assert(ETCD_SLICE_MS < ETCD_CONNECT_TIMEOUT_MS, "slices are short against calls");
 
 #endif

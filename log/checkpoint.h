@@ -29,6 +29,7 @@ enum checkpoint_kind {
 	CHECKPOINT_LEADER_EPOCH = 2,
 	CHECKPOINT_PRODUCER_STATE = 3,
 	CHECKPOINT_METADATA = 4,
+	CHECKPOINT_METASTORE = 5, /* replication/metastore_local.c */
 };
 
 #define CHECKPOINT_HEADER_BYTES 24

@@ -726,6 +726,8 @@ static const char *checkpoint_kind_name(unsigned kind)
 		return "producer-state";
 	case CHECKPOINT_METADATA:
 		return "metadata";
+	case CHECKPOINT_METASTORE:
+		return "metastore";
 	}
 	return "unknown";
 }

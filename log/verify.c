@@ -140,7 +140,7 @@ bool verify_checkpoint_bytes(const uint8_t *file, size_t len, struct verify_chec
 		snprintf(why, cap, "bad magic (expected \"TAPECKPT\")");
 	else if (hdr->version != 1)
 		snprintf(why, cap, "format version %u (expected 1)", hdr->version);
-	else if (hdr->kind < CHECKPOINT_PARTITION || hdr->kind > CHECKPOINT_METADATA)
+	else if (hdr->kind < CHECKPOINT_PARTITION || hdr->kind > CHECKPOINT_METASTORE)
 		snprintf(why, cap, "unknown kind %u", hdr->kind);
 	else if (hdr->payload_len != plen)
 		snprintf(why, cap, "payload length %" PRIu32 " but %zu bytes follow the header",

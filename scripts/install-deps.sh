@@ -10,6 +10,8 @@ packages=(
 	clang libclang-rt-14-dev clang-format                   # fuzzing, sanitizers, format check
 	fio                                                     # make bench: the disk's own limit
 	kcat python3                                             # integration tests: kcat, raw frames
+	libcurl4-openssl-dev libjansson-dev                      # replication/: etcd's JSON gateway
+	etcd-server etcd-client                                  # the cluster metadata store, etcdctl
 )
 
 # Node.js for the kafkajs integration tests: Debian's, unless a node is already installed
