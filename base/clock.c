@@ -17,6 +17,13 @@ int64_t clock_mono_ms(void)
 	return clock_mono_ns() / 1000000;
 }
 
+int64_t clock_mono_coarse_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t clock_wall_ms(void)
 {
 	struct timespec ts;

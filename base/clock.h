@@ -10,6 +10,10 @@
 
 int64_t clock_mono_ns(void);
 int64_t clock_mono_ms(void);
+/* The monotonic clock as of the last timer tick (up to 4 ms behind clock_mono_ms, never
+ * ahead): a fifth of the cost (7 ns against 31 ns here), for checks made per record whose
+ * deadlines are seconds away (a group's heartbeat). */
+int64_t clock_mono_coarse_ms(void);
 int64_t clock_wall_ms(void);
 
 #endif
