@@ -10,6 +10,7 @@
 #ifndef TAPE_CLI_CMD_H
 #define TAPE_CLI_CMD_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #define CMD_EXIT_OK 0
@@ -25,6 +26,14 @@ struct cmd {
 	/* The subcommand's own help, options included. */
 	void (*usage)(FILE *out);
 };
+
+/* "tape <name>: <message>", a blank line and the subcommand's usage on stderr; returns
+ * CMD_EXIT_USAGE. Each subcommand wraps it as usage_error(...). */
+__attribute__((format(printf, 2, 3))) int cmd_usage_error(const struct cmd *c, const char *fmt,
+                                                          ...);
+
+/* A whole decimal integer in [min, max] (no trailing bytes, no overflow) into *out. */
+bool cmd_parse_int(const char *s, long long min, long long max, long long *out);
 
 extern const struct cmd cmd_bench;
 extern const struct cmd cmd_consume;

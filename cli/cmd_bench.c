@@ -138,17 +138,6 @@ __attribute__((format(printf, 2, 3))) static int usage_error(const char *mode, c
 	return CMD_EXIT_USAGE;
 }
 
-static bool parse_ll(const char *s, long long min, long long max, long long *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool parse_double(const char *s, double min, double *out)
 {
 	char *end;
@@ -204,7 +193,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 			o->topic = optarg;
 			break;
 		case 'n':
-			if (!parse_ll(optarg, 1, INT64_MAX / 2, &n))
+			if (!cmd_parse_int(optarg, 1, INT64_MAX / 2, &n))
 				return usage_error(m, "-n %s: a count from 1", optarg);
 			o->records = n;
 			records_given = true;
@@ -214,18 +203,18 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 				return usage_error(m, "-d %s: seconds, more than 0", optarg);
 			break;
 		case 's':
-			if (!parse_ll(optarg, 0, BENCH_RECORD_BYTES_MAX, &n))
+			if (!cmd_parse_int(optarg, 0, BENCH_RECORD_BYTES_MAX, &n))
 				return usage_error(m, "-s %s: bytes from 0 to %d", optarg,
 				                   BENCH_RECORD_BYTES_MAX);
 			o->record_bytes = (int32_t)n;
 			break;
 		case 'P':
-			if (!parse_ll(optarg, 1, INT32_MAX, &n))
+			if (!cmd_parse_int(optarg, 1, INT32_MAX, &n))
 				return usage_error(m, "-P %s: a count from 1", optarg);
 			o->partitions = (int32_t)n;
 			break;
 		case OPT_PRODUCERS:
-			if (!parse_ll(optarg, 1, BENCH_THREADS_MAX, &n))
+			if (!cmd_parse_int(optarg, 1, BENCH_THREADS_MAX, &n))
 				return usage_error(m, "--producers %s: from 1 to %d", optarg,
 				                   BENCH_THREADS_MAX);
 			o->threads = (int32_t)n;
@@ -249,12 +238,12 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 				                   optarg);
 			break;
 		case OPT_BATCH:
-			if (!parse_ll(optarg, 1, INT32_MAX, &n))
+			if (!cmd_parse_int(optarg, 1, INT32_MAX, &n))
 				return usage_error(m, "--batch-size %s: bytes from 1", optarg);
 			o->producer.batch_bytes = (int32_t)n;
 			break;
 		case OPT_LINGER:
-			if (!parse_ll(optarg, 0, INT32_MAX, &n))
+			if (!cmd_parse_int(optarg, 0, INT32_MAX, &n))
 				return usage_error(m, "--linger-ms %s: ms from 0", optarg);
 			o->producer.linger_ms = (int32_t)n;
 			break;

@@ -129,28 +129,7 @@ static void consume_usage(FILE *out)
 	      out);
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("tape consume: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n\n", stderr);
-	consume_usage(stderr);
-	return CMD_EXIT_USAGE;
-}
-
-static bool parse_int(const char *s, long long min, long long max, long long *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
+#define usage_error(...) cmd_usage_error(&cmd_consume, __VA_ARGS__)
 
 /* Group mode's -X keys. Returns 0 when k was one, -CMD_EXIT_USAGE when its value was bad
  * (after saying why), 1 when k is not a group key. */
@@ -182,7 +161,7 @@ static int set_group_property(struct consume_opts *o, const char *k, const char 
 	        : NULL;
 	if (!field)
 		return 1;
-	if (!parse_int(v, 1, INT32_MAX, &n))
+	if (!cmd_parse_int(v, 1, INT32_MAX, &n))
 		return -usage_error("-X: %s needs a number from 1", k);
 	*field = (int32_t)n;
 	return 0;
@@ -223,7 +202,7 @@ static int set_property(struct consume_opts *o, char *kv)
 		o->consumer.isolation_level = !strcmp(v, "read_committed");
 		return 0;
 	}
-	if (!parse_int(v, 0, INT32_MAX, &n))
+	if (!cmd_parse_int(v, 0, INT32_MAX, &n))
 		return usage_error("-X: %s needs a number from 0", k);
 	if (!strcmp(k, "fetch.min.bytes"))
 		o->consumer.fetch_min_bytes = (int32_t)n;
@@ -247,7 +226,7 @@ static int add_partitions(struct consume_opts *o, char *arg)
 	for (char *save = NULL, *tok = strtok_r(arg, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		long long n;
-		if (!parse_int(tok, 0, INT32_MAX, &n))
+		if (!cmd_parse_int(tok, 0, INT32_MAX, &n))
 			return usage_error("-p %s: not a partition number", tok);
 		if (o->partitions_count == PARTITIONS_ARG_MAX)
 			return usage_error("-p: at most %d partitions", PARTITIONS_ARG_MAX);
@@ -296,7 +275,7 @@ static int parse_args(int argc, char **argv, struct consume_opts *o)
 			o->exit_at_end = true;
 			break;
 		case 'c':
-			if (!parse_int(optarg, 1, INT64_MAX, &n))
+			if (!cmd_parse_int(optarg, 1, INT64_MAX, &n))
 				return usage_error("-c %s: a count from 1", optarg);
 			o->count_max = n;
 			break;

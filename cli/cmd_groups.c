@@ -68,17 +68,7 @@ static void groups_usage(FILE *out)
 	    out);
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("tape groups: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n\n", stderr);
-	groups_usage(stderr);
-	return CMD_EXIT_USAGE;
-}
+#define usage_error(...) cmd_usage_error(&cmd_groups, __VA_ARGS__)
 
 __attribute__((format(printf, 2, 3))) static int error_line(int status, const char *fmt, ...)
 {

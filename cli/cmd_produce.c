@@ -103,28 +103,7 @@ static void produce_usage(FILE *out)
 	    out);
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("tape produce: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n\n", stderr);
-	produce_usage(stderr);
-	return CMD_EXIT_USAGE;
-}
-
-static bool parse_int(const char *s, long long min, long long max, long long *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
+#define usage_error(...) cmd_usage_error(&cmd_produce, __VA_ARGS__)
 
 /* -X KEY=VALUE. Returns 0 or CMD_EXIT_USAGE (after saying why). */
 static int set_property(struct produce_opts *o, char *kv)
@@ -145,7 +124,7 @@ static int set_property(struct produce_opts *o, char *kv)
 		o->client.allow_auto_create_topics = !strcmp(v, "true");
 		return 0;
 	}
-	if (!parse_int(v, 0, INT32_MAX, &n))
+	if (!cmd_parse_int(v, 0, INT32_MAX, &n))
 		return usage_error("-X: %s needs a number from 0", k);
 	if (!strcmp(k, "linger.ms"))
 		o->producer.linger_ms = (int32_t)n;
@@ -224,7 +203,7 @@ static int parse_args(int argc, char **argv, struct produce_opts *o)
 				return rc;
 			break;
 		case 'p':
-			if (!parse_int(optarg, 0, INT32_MAX, &n))
+			if (!cmd_parse_int(optarg, 0, INT32_MAX, &n))
 				return usage_error("-p %s: not a partition number", optarg);
 			o->partition = (int32_t)n;
 			break;

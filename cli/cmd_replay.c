@@ -191,17 +191,7 @@ static void replay_usage(FILE *out)
 	    out);
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("tape replay: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n\n", stderr);
-	replay_usage(stderr);
-	return CMD_EXIT_USAGE;
-}
+#define usage_error(...) cmd_usage_error(&cmd_replay, __VA_ARGS__)
 
 enum { OPT_FROM = 256, OPT_UNTIL, OPT_EXEC, OPT_RETRIES, OPT_DLQ };
 
@@ -1088,7 +1078,7 @@ out:
 
 const struct cmd cmd_replay = {
 	.name = "replay",
-	.synopsis = "TOPIC --from WHERE [--until WHERE] [--exec CMD] [-g GROUP]",
+	.synopsis = "TOPIC --from WHERE [options]",
 	.summary = "replay a topic to stdout or a command, to rebuild a read model",
 	.run = replay_run,
 	.usage = replay_usage,

@@ -63,17 +63,7 @@ static void topics_usage(FILE *out)
 	      out);
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("tape topics: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n\n", stderr);
-	topics_usage(stderr);
-	return CMD_EXIT_USAGE;
-}
+#define usage_error(...) cmd_usage_error(&cmd_topics, __VA_ARGS__)
 
 /* An admin call's failure: one line, and the exit status its kind calls for. */
 static int failed(const struct tape_error *err)
@@ -82,17 +72,6 @@ static int failed(const struct tape_error *err)
 	if (err->code == -TAPE_EKAFKA && err->kafka_code != KAFKA_UNKNOWN_TOPIC_OR_PARTITION)
 		return CMD_EXIT_PROBLEMS;
 	return CMD_EXIT_USAGE;
-}
-
-static bool parse_int(const char *s, long long min, long long max, long long *out)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
 }
 
 static int add_config(struct topics_opts *o, char *kv)
@@ -128,12 +107,12 @@ static int parse_opts(int argc, char **argv, struct topics_opts *o)
 			o->brokers = optarg;
 			break;
 		case 'p':
-			if (!parse_int(optarg, 1, INT32_MAX, &n))
+			if (!cmd_parse_int(optarg, 1, INT32_MAX, &n))
 				return usage_error("-p %s: expected a positive number", optarg);
 			o->partitions = (int32_t)n;
 			break;
 		case 'r':
-			if (!parse_int(optarg, 1, INT16_MAX, &n))
+			if (!cmd_parse_int(optarg, 1, INT16_MAX, &n))
 				return usage_error("-r %s: expected a positive number", optarg);
 			o->replication_factor = (int16_t)n;
 			break;

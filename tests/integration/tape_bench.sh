@@ -80,5 +80,6 @@ bench nosuch >/dev/null 2>&1
 [ $? -eq 2 ] || fail "an unknown benchmark accepted"
 bench produce --nosuch >/dev/null 2>&1
 [ $? -eq 2 ] || fail "an unknown option accepted"
-"$tape" bench --help | grep -q '^usage: tape bench' || fail "--help"
+"$tape" bench --help >"$work/help.out" 2>&1 || fail "--help: exit $?"
+grep -q '^usage: tape bench' "$work/help.out" || fail "--help"
 echo "$TEST_NAME: ok"
