@@ -53,7 +53,11 @@ start_taped() { # variant
 		[ -n "$port" ] && break
 		sleep 0.1
 	done
-	[ -n "$port" ] || { echo "bench-fetch: taped did not start" >&2; cat "$work/taped.err" >&2; exit 1; }
+	if [ -z "$port" ]; then
+		echo "bench-fetch: taped did not start" >&2
+		cat "$work/taped.err" >&2
+		exit 1
+	fi
 	b=127.0.0.1:$port
 }
 
@@ -74,8 +78,9 @@ for ((r = 1; r <= rounds; r++)); do
 	"${pin_broker[@]}" iperf3 -s -1 -p "$port_i" >/dev/null 2>&1 &
 	ipid=$!
 	sleep 0.3
-	v=$("${pin_client[@]}" iperf3 -c 127.0.0.1 -p "$port_i" -t 5 -J |
-		python3 -c 'import json,sys; print("%.1f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 8e6))')
+	v=$("${pin_client[@]}" iperf3 -c 127.0.0.1 -p "$port_i" -t 5 -J | python3 -c '
+import json, sys
+print("%.1f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 8e6))')
 	wait "$ipid" || true
 	results[iperf3]+="$v "
 	echo "round $r iperf3 $v MB/s"
