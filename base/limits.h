@@ -141,6 +141,16 @@
 #define REQUEST_ARENA_FACTOR 8
 /* The largest response the broker builds in memory (Fetch max_bytes is clamped to it). */
 #define RESPONSE_BYTES_MAX (64 * MiB)
+/* A connection that sends Fetch records with splice (socket.fetch.send=splice) gets a pipe of
+ * this size (F_SETPIPE_SZ; 1 MiB is fs.pipe-max-size's default, what an unprivileged process
+ * may ask). It holds references to page-cache pages, not copies: at most this much page cache
+ * is pinned per connection. Each splice into it moves at most its size less one page, since a
+ * range that starts inside a page spans one page more than its length. */
+#define FETCH_PIPE_BYTES (1 * MiB)
+/* A pipe the kernel would not make at least this large (past the user's
+ * fs.pipe-user-pages-soft, new pipes get 2 pages) is not used: the connection sends its
+ * Fetch records with read + send instead. */
+#define FETCH_PIPE_BYTES_MIN (64 * KiB)
 /* Longest Fetch long-poll and produce wait honoured (clients ask 500 ms to 30 s). */
 #define REQUEST_WAIT_MS_MAX (5 * 60 * 1000)
 /* Topics one broker hosts. */
@@ -308,6 +318,8 @@ _Static_assert(READ_SCAN_BYTES >= INDEX_INTERVAL_BYTES + BATCH_HEADER_BYTES,
                "a scan window covers one index interval and the next batch header");
 _Static_assert(DECOMPRESSED_BYTES_MAX >= BATCH_BYTES_MAX, "an uncompressed batch is allowed");
 _Static_assert(CONN_CHUNK_BYTES >= 4096, "a chunk holds many small requests");
+_Static_assert(FETCH_PIPE_BYTES_MIN > 4 * KiB && FETCH_PIPE_BYTES_MIN <= FETCH_PIPE_BYTES,
+               "a usable pipe moves more than one page per splice");
 _Static_assert(2ull * COMPACTION_KEYS_MAX * 24 <= 48 * MiB,
                "the key map stays within its stated bound");
 _Static_assert(INDEX_FILE_BYTES_MAX >= INDEX_ENTRIES_MAX * TIME_INDEX_ENTRY_BYTES,

@@ -72,8 +72,17 @@ static int ring_enable(struct reactor *r)
 
 struct io_uring_sqe *reactor_sqe(struct reactor *r)
 {
+	/* A chain must reach the kernel in one submission: room for both links, or submit now. */
+	if (r->link_pending == 2 && io_uring_sq_space_left(&r->ring) < 2) {
+		int rc = ring_enable(r);
+		ASSERT(rc == 0);
+		rc = io_uring_submit(&r->ring);
+		ASSERT(rc >= 0 || rc == -EBUSY || rc == -EAGAIN || rc == -EINTR);
+		r->unsubmitted = 0;
+	}
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
 	while (!sqe) {
+		ASSERT(r->link_pending != 1); /* the room was made before the first link */
 		/* The queue is full: hand what is there to the kernel and take a fresh entry. */
 		int rc = ring_enable(r);
 		ASSERT(rc == 0);
@@ -100,6 +109,17 @@ static void begin(struct reactor *r, struct io_op *op, io_done_fn done, enum io_
 static void finish(struct io_uring_sqe *sqe, struct io_op *op)
 {
 	io_uring_sqe_set_data(sqe, op);
+	struct reactor *r = op->reactor;
+	if (r->link_pending == 2)
+		sqe->flags |= IOSQE_IO_LINK; /* after prep, which clears the flags */
+	if (r->link_pending)
+		r->link_pending--;
+}
+
+void reactor_link_next(struct reactor *r)
+{
+	ASSERT(r->link_pending == 0);
+	r->link_pending = 2;
 }
 
 /* Submits a NOP that will report the injected result for op. */
@@ -223,6 +243,14 @@ void reactor_splice(struct reactor *r, struct io_op *op, io_done_fn done, int fd
 	begin(r, op, done, IO_OP_SPLICE);
 	struct io_uring_sqe *sqe = reactor_sqe(r);
 	io_uring_prep_splice(sqe, fd_in, off_in, fd_out, off_out, len, flags);
+	finish(sqe, op);
+}
+
+void reactor_poll(struct reactor *r, struct io_op *op, io_done_fn done, int fd, unsigned events)
+{
+	begin(r, op, done, IO_OP_POLL);
+	struct io_uring_sqe *sqe = reactor_sqe(r);
+	io_uring_prep_poll_add(sqe, fd, events);
 	finish(sqe, op);
 }
 

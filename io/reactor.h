@@ -54,6 +54,7 @@ enum io_op_kind {
 	IO_OP_TIMEOUT,
 	IO_OP_CANCEL,
 	IO_OP_SPLICE,
+	IO_OP_POLL,
 	IO_OP_KINDS
 };
 
@@ -143,6 +144,15 @@ void reactor_send(struct reactor *r, struct io_op *op, io_done_fn done, int fd, 
                   uint32_t len, int flags);
 void reactor_splice(struct reactor *r, struct io_op *op, io_done_fn done, int fd_in, int64_t off_in,
                     int fd_out, int64_t off_out, uint32_t len, unsigned flags);
+
+/* Waits until fd is ready for events (POLLIN, POLLOUT...); done gets the ready mask. */
+void reactor_poll(struct reactor *r, struct io_op *op, io_done_fn done, int fd, unsigned events);
+
+/* Links the next two submissions (the next two reactor_* calls, with nothing between them):
+ * the second starts only once the first has completed in full. A first that fails or comes
+ * up short (fewer bytes than asked) completes the second with -ECANCELED. Both go to the kernel
+ * in the same submission, as a chain must. */
+void reactor_link_next(struct reactor *r);
 
 /* Timers. A timer must not be started while armed. */
 void reactor_timer_start(struct reactor *r, struct io_timer *t, io_done_fn done, uint64_t after_ns);

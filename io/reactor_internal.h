@@ -41,6 +41,7 @@ struct reactor {
 	bool ring_enabled;    /* created disabled; the first thread to submit enables and owns it */
 	uint64_t inflight;    /* submitted ops not yet completed */
 	uint64_t unsubmitted; /* SQEs prepared since the last submit */
+	unsigned link_pending; /* reactor_link_next: SQEs still to take (2, 1, 0) */
 	struct io_op *deferred_head, *deferred_tail;
 	uint64_t deferred_count;
 	struct reactor_hook *hooks;

@@ -113,6 +113,10 @@ static const struct key keys[CFG_COUNT] = {
 	                                   L(1 * GiB), NULL, NULL,
 	                                   "The largest request; a bigger frame closes the "
 	                                   "connection before anything is allocated." },
+	[CFG_SOCKET_FETCH_SEND] = { "socket.fetch.send", T_ENUM, "splice", 0, 0, "splice|read",
+	                            NULL,
+	                            "Fetch records: splice (page cache -> pipe -> socket, no copy) "
+	                            "or read (into memory, then send)." },
 	[CFG_MAX_CONNECTIONS] = { "max.connections", T_INT, "10000", 1, 1000000, NULL, NULL,
 	                          "Connections accepted at once; more are closed at once." },
 	[CFG_CONNECTIONS_MAX_IDLE_MS] = { "connections.max.idle.ms", T_LONG, "600000", 100,

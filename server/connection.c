@@ -5,7 +5,8 @@
  *
  * Memory per connection is bounded by its current chunk (CONN_CHUNK_BYTES, or one frame when
  * a frame is bigger, which socket.request.max.bytes bounds) plus what its at most
- * CONN_REQUESTS_MAX requests hold.
+ * CONN_REQUESTS_MAX requests hold, plus, once it was sent a spliced Fetch answer, a pipe
+ * holding at most FETCH_PIPE_BYTES of page-cache references.
  */
 #include "server/server.h"
 
@@ -18,8 +19,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,9 +102,12 @@ void request_finish(struct request *req)
 		          api_name(req->hdr.api_key) ? api_name(req->hdr.api_key) : "?");
 		req->close_after = true;
 		req->resp.len = 0;
+		req->ranges_count = 0;
+		req->ranges_bytes = 0;
 	}
 	if (req->resp.len > FRAME_SIZE_BYTES)
-		buf_patch_i32(&req->resp, 0, (int32_t)(req->resp.len - FRAME_SIZE_BYTES));
+		buf_patch_i32(&req->resp, 0,
+		              (int32_t)(req->resp.len + req->ranges_bytes - FRAME_SIZE_BYTES));
 	if (c->closing) {
 		maybe_free(c);
 		return;
@@ -124,25 +130,93 @@ void request_fail(struct request *req, const char *why)
 	request_finish(req);
 }
 
-/* ---- sending ---------------------------------------------------------------------------- */
+/* ---- sending ----------------------------------------------------------------------------
+ *
+ * The head's frame is its resp bytes with its file ranges (if any) spliced in between, at their
+ * positions. Each send step moves the next piece and, once all of its operations completed,
+ * step_done applies the results and starts the next step or the next response:
+ *
+ *   pipe empty, resp bytes before the next range   send of those bytes
+ *   pipe empty, at a range                          splice file -> pipe, linked with
+ *                                                   splice pipe -> socket of the same length
+ *   bytes in the pipe (a short splice)              splice pipe -> socket of them
+ *   the socket was full (-EAGAIN)                   poll for POLLOUT, then the above
+ *
+ * Splices run in io_uring's workers, which do not wait for a nonblocking socket to drain as
+ * send does: a full socket fails the splice out with -EAGAIN, hence the poll. The pipe is
+ * empty between responses, so what is in it always belongs to the head.
+ */
 
-static void send_done(struct io_op *op, int32_t res, uint32_t flags)
+static bool head_sent(const struct conn *c)
 {
-	(void)flags;
-	struct conn *c = container_of(op, struct conn, send_op);
+	const struct request *req = c->head;
+	return c->send_pos == req->resp.len && c->send_range == req->ranges_count &&
+	       c->pipe_bytes == 0;
+}
+
+/* Applies a finished step's results; returns NULL, or why the connection must close. */
+static const char *step_apply(struct conn *c)
+{
+	struct request *req = c->head;
+	bool in_short = false;
+	if (c->step_poll_res < 0)
+		return tape_strerror(c->step_poll_res);
+	if (c->step_poll_res > 0)
+		c->socket_full = false;
+	if (c->step_in_len) {
+		int32_t in = c->step_in_res;
+		if (in < 0)
+			return tape_strerror(in);
+		if (in == 0)
+			return "a segment ended inside a range being sent (truncated under a "
+			       "fetch)";
+		ASSERT((uint32_t)in <= c->step_in_len);
+		in_short = (uint32_t)in < c->step_in_len;
+		c->pipe_bytes += (uint32_t)in;
+		c->range_pos += (uint32_t)in;
+		if (c->range_pos == req->ranges[c->send_range].len) {
+			c->send_range++;
+			c->range_pos = 0;
+		}
+	}
+	int32_t out = c->step_out_res;
+	if (c->step_splice_out) {
+		if (out == -EAGAIN) {
+			c->socket_full = true;
+			return NULL;
+		}
+		if (out == -ECANCELED && in_short)
+			return NULL; /* the short splice in broke the link: the next step sends it
+			              */
+		if (out <= 0)
+			return out < 0 ? tape_strerror(out)
+			               : "a splice to the socket moved nothing";
+		ASSERT((uint32_t)out <= c->pipe_bytes);
+		c->pipe_bytes -= (uint32_t)out;
+	} else if (c->step_mem_send) {
+		if (out <= 0)
+			return out < 0 ? tape_strerror(out) : "a send moved nothing";
+		c->send_pos += (size_t)out;
+	}
+	return NULL;
+}
+
+static void step_done(struct conn *c)
+{
 	c->send_armed = false;
 	if (c->closing) {
 		maybe_free(c);
 		return;
 	}
-	if (res < 0) {
-		conn_close(c, tape_strerror(res));
+	const char *why = step_apply(c);
+	if (why) {
+		conn_close(c, why);
 		return;
 	}
-	c->send_pos += (size_t)res;
 	c->last_progress_ms = clock_mono_ms();
-	if (c->send_pos == c->head->resp.len) {
+	if (head_sent(c)) {
 		c->send_pos = 0;
+		c->send_range = 0;
 		pop_head(c);
 		if (c->closing)
 			return;
@@ -153,6 +227,83 @@ static void send_done(struct io_op *op, int32_t res, uint32_t flags)
 			return;
 	}
 	send_next(c);
+}
+
+static void send_done(struct io_op *op, int32_t res, uint32_t flags)
+{
+	(void)flags;
+	struct conn *c = container_of(op, struct conn, send_op);
+	c->step_out_res = res;
+	if (--c->step_ops == 0)
+		step_done(c);
+}
+
+static void spliced_in(struct io_op *op, int32_t res, uint32_t flags)
+{
+	(void)flags;
+	struct conn *c = container_of(op, struct conn, splice_op);
+	c->step_in_res = res;
+	if (--c->step_ops == 0)
+		step_done(c);
+}
+
+static void polled(struct io_op *op, int32_t res, uint32_t flags)
+{
+	(void)flags;
+	struct conn *c = container_of(op, struct conn, poll_op);
+	c->step_poll_res = res;
+	if (--c->step_ops == 0)
+		step_done(c);
+}
+
+/* Starts the next step of sending the head (see above). */
+static void send_step(struct conn *c)
+{
+	struct request *req = c->head;
+	struct reactor *r = c->srv->reactor;
+	size_t next_at =
+	    c->send_range < req->ranges_count ? req->ranges[c->send_range].at : req->resp.len;
+	/* More of the frame follows this piece: let TCP fill its segments (TCP_NODELAY is on). */
+	bool more_after_mem = c->send_range < req->ranges_count;
+	c->send_armed = true;
+	c->step_in_len = 0;
+	c->step_in_res = c->step_out_res = c->step_poll_res = 0;
+	c->step_splice_out = false;
+	c->step_mem_send = false;
+	if (c->socket_full) {
+		c->step_ops = 1;
+		reactor_poll(r, &c->poll_op, polled, c->fd, POLLOUT);
+		return;
+	}
+	if (c->pipe_bytes == 0 && c->send_pos < next_at) {
+		c->step_ops = 1;
+		c->step_mem_send = true;
+		reactor_send(r, &c->send_op, send_done, c->fd, req->resp.p + c->send_pos,
+		             (uint32_t)(next_at - c->send_pos), more_after_mem ? MSG_MORE : 0);
+		return;
+	}
+	c->step_splice_out = true;
+	if (c->pipe_bytes > 0) {
+		bool more = c->send_range < req->ranges_count || c->send_pos < req->resp.len;
+		c->step_ops = 1;
+		reactor_splice(r, &c->send_op, send_done, c->pipe_fds[0], -1, c->fd, -1,
+		               c->pipe_bytes, more ? SPLICE_F_MORE : 0);
+		return;
+	}
+	ASSERT(c->send_range < req->ranges_count && c->send_pos == next_at);
+	const struct resp_range *rg = &req->ranges[c->send_range];
+	uint32_t n = rg->len - c->range_pos;
+	if (n > c->pipe_chunk_bytes)
+		n = c->pipe_chunk_bytes;
+	bool more = n < rg->len - c->range_pos || c->send_range + 1 < req->ranges_count ||
+	            c->send_pos < req->resp.len;
+	c->step_in_len = n;
+	c->step_ops = 2;
+	reactor_link_next(r);
+	reactor_splice(r, &c->splice_op, spliced_in, rg->fd, (int64_t)(rg->position + c->range_pos),
+	               c->pipe_fds[1], -1, n, 0);
+	reactor_splice(r, &c->send_op, send_done, c->pipe_fds[0], -1, c->fd, -1, n,
+	               more ? SPLICE_F_MORE : 0);
 }
 
 /* Sends the responses at the head of the queue, in order, as they become ready. */
@@ -166,15 +317,45 @@ static void send_next(struct conn *c)
 			dropped = true;
 			continue;
 		}
-		c->send_armed = true;
-		reactor_send(c->srv->reactor, &c->send_op, send_done, c->fd,
-		             req->resp.p + c->send_pos, (uint32_t)(req->resp.len - c->send_pos), 0);
+		send_step(c);
 		return;
 	}
 	if (dropped && !c->closing) {
 		parse_frames(c);
 		arm_recv(c);
 	}
+}
+
+bool request_splice_ok(struct request *req)
+{
+	struct conn *c = req->conn;
+	if (!c->srv->fetch_splice || c->pipe_refused || c->closing)
+		return false;
+	if (c->pipe_fds[0] >= 0)
+		return true;
+	const char *why = NULL;
+	if (pipe2(c->pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+		c->pipe_fds[0] = c->pipe_fds[1] = -1;
+		why = strerror(errno);
+	} else {
+		/* Past the user's pipe-user-pages-soft the kernel refuses a size: keep what it
+		 * gave. */
+		int size = fcntl(c->pipe_fds[1], F_SETPIPE_SZ, (int)FETCH_PIPE_BYTES);
+		if (size < 0)
+			size = fcntl(c->pipe_fds[1], F_GETPIPE_SZ);
+		long page = sysconf(_SC_PAGESIZE);
+		if (size >= (int)FETCH_PIPE_BYTES_MIN && page > 0 && size > page) {
+			c->pipe_chunk_bytes = (uint32_t)(size - page);
+			return true;
+		}
+		close(c->pipe_fds[0]);
+		close(c->pipe_fds[1]);
+		c->pipe_fds[0] = c->pipe_fds[1] = -1;
+		why = "the pipe is too small (fs.pipe-user-pages-soft)";
+	}
+	diag_warn("%s: fetch answers go with read + send: no pipe: %s", c->peer, why);
+	c->pipe_refused = true;
+	return false;
 }
 
 /* ---- receiving -------------------------------------------------------------------------- */
@@ -331,6 +512,7 @@ void conn_accepted(struct server *srv, int fd, const struct sockaddr *peer, sock
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->srv = srv;
 	c->fd = fd;
+	c->pipe_fds[0] = c->pipe_fds[1] = -1;
 	c->last_progress_ms = clock_mono_ms();
 	describe_peer(c, peer);
 	c->next = srv->conns;
@@ -358,6 +540,10 @@ static void closed(struct io_op *op, int32_t res, uint32_t flags)
 	if (c->next)
 		c->next->prev = c->prev;
 	srv->conns_count--;
+	if (c->pipe_fds[0] >= 0) {
+		close(c->pipe_fds[0]); /* what is still in it (page references) goes with it */
+		close(c->pipe_fds[1]);
+	}
 	chunk_unref(c->chunk);
 	free(c);
 }
@@ -392,8 +578,14 @@ void conn_close(struct conn *c, const char *why)
 	diag_debug("%s: closing: %s", c->peer, why);
 	if (c->recv_armed)
 		reactor_cancel(c->srv->reactor, &c->recv_op);
-	if (c->send_armed)
+	if (c->send_armed) {
+		/* Whichever of the step's operations are still in flight. */
 		reactor_cancel(c->srv->reactor, &c->send_op);
+		if (c->step_in_len)
+			reactor_cancel(c->srv->reactor, &c->splice_op);
+		if (c->socket_full)
+			reactor_cancel(c->srv->reactor, &c->poll_op);
+	}
 	if (c->timer_armed)
 		reactor_timer_cancel(c->srv->reactor, &c->idle_timer);
 	maybe_free(c);

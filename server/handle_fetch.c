@@ -6,8 +6,11 @@
  * max_bytes, at least one batch for the first partition with data), up to the high
  * watermark. With fewer than min_bytes it waits (purgatory) until a partition progresses or
  * max_wait_ms passes, then evaluates again. The answer is encoded with holes where records
- * go, and the records are read from the page cache straight into their place in the
- * response buffer (read + send; see DESIGN §4).
+ * go. With socket.fetch.send=splice (the default) the holes become file ranges the
+ * connection splices from the page cache through a pipe into the socket, so record bytes never
+ * pass through the broker's memory; with read (or when the connection has no pipe) the records
+ * are read from the page cache straight into their place in the response buffer, then sent
+ * (see DESIGN §4).
  *
  * Sessions (KIP-227) are not kept: every fetch is a full fetch and the answer's session id is
  * 0, which both clients accept.
@@ -104,7 +107,48 @@ static void copied(struct io_op *op, int32_t res, uint32_t flags)
 		copies_done(c->st);
 }
 
-/* Encodes the answer and reads each partition's ranges into the holes. */
+/* Answers with the body in memory and each partition's ranges as file ranges at its hole, to
+ * be spliced by the connection. The reads stay pinned until the answer was sent: the segments
+ * cannot go (retention) before their bytes did; fetch_release lets them go. */
+static void encode_spliced(struct fetch_state *st, const struct buf *body, const size_t *holes,
+                           size_t holes_count)
+{
+	struct request *req = st->req;
+	size_t n = 0;
+	for (size_t i = 0; i < st->parts_count; i++)
+		if (st->parts[i].reading && st->parts[i].out->records.len > 0)
+			n += st->parts[i].rd.ranges_count;
+	struct resp_range *ranges = arena_array(&req->arena, n ? n : 1, sizeof(*ranges));
+	if (!ranges) {
+		request_fail(req, "out of memory");
+		return;
+	}
+	size_t base = req->resp.len;
+	buf_put(&req->resp, body->p, body->len);
+	size_t k = 0, h = 0;
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < st->parts_count; i++) {
+		struct fetch_part *fp = &st->parts[i];
+		ASSERT(!fp->out->records.p && fp->out->records.len >= 0 && h < holes_count);
+		size_t at = base + holes[h++];
+		if (!fp->reading || fp->out->records.len <= 0)
+			continue;
+		for (unsigned j = 0; j < fp->rd.ranges_count; j++, k++) {
+			const struct log_range *range = &fp->rd.ranges[j];
+			ranges[k] =
+			    (struct resp_range){ at, range->fd, range->position, range->len };
+			bytes += range->len;
+		}
+	}
+	ASSERT(k == n && bytes == st->bytes);
+	req->ranges = ranges;
+	req->ranges_count = (unsigned)n;
+	req->ranges_bytes = bytes;
+	request_finish(req);
+}
+
+/* Encodes the answer and reads each partition's ranges into the holes (or leaves them to be
+ * spliced into the socket, when the connection can). */
 static void encode_answer(struct fetch_state *st)
 {
 	struct request *req = st->req;
@@ -119,6 +163,11 @@ static void encode_answer(struct fetch_state *st)
 	}
 	fetch_response_encode(&body, req->hdr.api_version, &st->resp, holes, holes_cap,
 	                      &holes_count);
+	if (buf_ok(&body) && st->bytes > 0 && request_splice_ok(req)) {
+		encode_spliced(st, &body, holes, holes_count);
+		buf_free(&body);
+		return;
+	}
 	size_t total = req->resp.len + body.len + st->bytes;
 	uint8_t *base = buf_reserve(&req->resp, total - req->resp.len);
 	if (!buf_ok(&body) || !base) {
@@ -381,6 +430,8 @@ void handle_fetch(struct server *srv, struct request *req)
 	 * is far larger than the 16-28 bytes it takes in the frame, which is all that
 	 * REQUEST_ARENA_FACTOR allows for: without this a fetch of more than ~4 partitions ran
 	 * out of arena. The arena grows by exactly that state, so it stays bounded by the frame. */
+	_Static_assert(sizeof(struct fetch_copy) >= sizeof(struct resp_range),
+	               "the allowance for copies covers the ranges of a spliced answer");
 	req->arena.limit +=
 	    n * (sizeof(struct fetch_part) + sizeof(struct fetch_response_partition) +
 	         sizeof(size_t) + READ_RANGES_MAX * sizeof(struct fetch_copy));

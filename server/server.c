@@ -170,6 +170,7 @@ int server_start(struct server *srv, struct reactor *r, struct config *cfg)
 	srv->frame_bytes_max = (uint32_t)config_int(cfg, CFG_SOCKET_REQUEST_MAX_BYTES);
 	srv->idle_ms = config_int(cfg, CFG_CONNECTIONS_MAX_IDLE_MS);
 	srv->conns_max = (unsigned)config_int(cfg, CFG_MAX_CONNECTIONS);
+	srv->fetch_splice = strcmp(config_str(cfg, CFG_SOCKET_FETCH_SEND), "splice") == 0;
 	struct group_config gcfg = {
 		.min_session_timeout_ms =
 		    (int32_t)config_int(cfg, CFG_GROUP_MIN_SESSION_TIMEOUT_MS),

@@ -43,6 +43,14 @@ struct rchunk {
 	uint8_t data[];
 };
 
+/* A file range sent in the middle of a response, at a position of its bytes in memory. */
+struct resp_range {
+	size_t at; /* sent before resp.p[at] (at == resp.len: after the last byte) */
+	int fd;    /* borrowed: the handler keeps the file open until release */
+	uint64_t position;
+	uint32_t len;
+};
+
 struct request {
 	struct conn *conn;
 	struct request *next;
@@ -53,9 +61,14 @@ struct request {
 	struct cursor body;   /* positioned after the header */
 	struct arena arena;   /* everything decoded for this request */
 	struct buf resp;      /* the response: header, then the body handlers append */
-	bool finished;        /* the response is complete */
-	bool silent;          /* no response at all (Produce with acks=0) */
-	bool close_after;     /* close the connection once this is answered */
+	/* File ranges spliced between the bytes of resp, in order of at (request_splice_ok);
+	 * in arena. The frame is resp and these together. */
+	struct resp_range *ranges;
+	unsigned ranges_count;
+	uint64_t ranges_bytes;
+	bool finished;    /* the response is complete */
+	bool silent;      /* no response at all (Produce with acks=0) */
+	bool close_after; /* close the connection once this is answered */
 	/* Called once the response was sent (or dropped); handlers release what they hold. */
 	void (*release)(struct request *req);
 	void *state;
@@ -75,7 +88,25 @@ struct conn {
 	size_t chunk_len;   /* bytes received into chunk */
 	struct request *head, *tail;
 	unsigned requests;
+	/* Sending the head: bytes of its resp sent, the range being spliced and how much of it
+	 * went into the pipe, the bytes in the pipe not yet in the socket. */
 	size_t send_pos;
+	unsigned send_range;
+	uint32_t range_pos;
+	uint32_t pipe_bytes;
+	/* A send step is one send, or one splice out of the pipe (after a poll when the socket
+	 * was full), or a linked pair of splices: file -> pipe -> socket. */
+	struct io_op splice_op; /* file -> pipe */
+	struct io_op poll_op;   /* the socket has room again */
+	unsigned step_ops;      /* of the step, not yet completed */
+	uint32_t step_in_len;   /* asked of the splice into the pipe */
+	int32_t step_in_res, step_out_res, step_poll_res;
+	bool step_splice_out;      /* send_op is a splice out of the pipe, not a send */
+	bool step_mem_send;        /* send_op is a send of resp bytes */
+	bool socket_full;          /* the last splice out found no room: poll before the next */
+	int pipe_fds[2];           /* owned, -1 when none yet; made for the first spliced answer */
+	uint32_t pipe_chunk_bytes; /* what one splice into the pipe may move */
+	bool pipe_refused;         /* no usable pipe: this connection sends with read + send */
 	bool recv_armed, send_armed, timer_armed, closing, close_armed;
 	char peer[64];
 };
@@ -107,6 +138,7 @@ struct server {
 	unsigned conns_max;
 	uint32_t frame_bytes_max;
 	int64_t idle_ms;
+	bool fetch_splice; /* socket.fetch.send=splice */
 	bool stopping;
 	char advertised_host[256];
 	int advertised_port;
@@ -125,6 +157,9 @@ void conns_close_all(struct server *srv);
 
 /* request lifecycle: the handler appends its body to req->resp, then calls this. */
 void request_finish(struct request *req);
+/* Whether the response may carry file ranges (req->ranges): the broker splices Fetch records
+ * and this connection has its pipe. */
+bool request_splice_ok(struct request *req);
 /* No response: Produce with acks=0. */
 void request_finish_silent(struct request *req);
 /* The request cannot be answered (malformed body): close the connection after the responses
