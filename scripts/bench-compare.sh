@@ -67,7 +67,7 @@ if [ "$quick" -eq 1 ]; then
 	fio_bytes=$((1 << 30)) secs=3 e2e_secs=5 recovery_bytes=$((1 << 30))
 else
 	n100=5000000 n1k=1000000 nreplay=10000000 nfsync100=1000000 nfsync1k=500000
-	fio_bytes=$((4 << 30)) secs=10 e2e_secs=20 recovery_bytes=$((1 << 30))
+	fio_bytes=$((4 << 30)) secs=6 e2e_secs=20 recovery_bytes=$((1 << 30))
 fi
 
 pin_srv=() pin_cli=()
@@ -155,7 +155,12 @@ taped_start() { # flush_mode [dir] [unpinned]
 	echo "bench-compare: taped did not start: $(cat "$tmp/taped.err")" >&2
 	exit 1
 }
-taped_stop() { stop_pid "$taped_pid" "${1:-TERM}"; }
+# taped_stop [signal]: stops it and removes its data (a full run writes tens of GB), except
+# after KILL, when the data is what the restart measured next recovers.
+taped_stop() {
+	stop_pid "$taped_pid" "${1:-TERM}"
+	[ "${1:-TERM}" = KILL ] || rm -rf "$taped_dir"
+}
 tape_pin=("${pin_cli[@]}")
 tape() { "${tape_pin[@]}" "$build/bin/tape" "$@" -b "127.0.0.1:$taped_port"; }
 # mk TOPIC PARTITIONS: creates the topic (tape topics create) unless it exists
@@ -387,7 +392,7 @@ print(f"ratio restart_after_kill_s {g('taped_recovery_s'):.2f}")
 print("```")
 with open(sys.argv[2], "w") as f:
     for name, x, goal in chart:
-        f.write(f"{name} {x if x == x else 0:.3f} {goal:.2f}\n")
+        f.write(f"{name} {x if x == x else 0:.3f} {goal if goal else 'NaN'}\n")
 EOF
 
 if [ -n "$out" ]; then
@@ -395,9 +400,13 @@ if [ -n "$out" ]; then
 	cp "$report" "$out"
 	png=${out%.md}.png
 	gnuplot <<EOF
-set terminal pngcairo size 1000,520 font ",10"
+set terminal pngcairo size 1100,560 font ",10"
 set output "$png"
-set title "taped against its peer or limit, same run ($(date +%F), $(nproc) vCPU): ratio (bars) and goal (points)"
+set termoption noenhanced
+set datafile missing "NaN"
+set key top left
+set bmargin 9
+set title "taped against its peer or limit, same run ($(date +%F), $(nproc) vCPU): ratio (bars), goal (points; p99: at most, others: at least)"
 set style data histogram
 set style fill solid 0.8 border -1
 set boxwidth 0.7
