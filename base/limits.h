@@ -122,6 +122,9 @@
 /* Helper threads for blocking work (segment roll and seal, checkpoints, compaction). One
  * keeps the second core free for the reactor's kernel-side work on a 2-core machine. */
 #define HELPER_THREADS 1
+/* The longest the reactor sleeps while helper jobs are out, whatever its caller asked: a
+ * bound on what a missed eventfd wakeup can cost (a turn every 50 ms costs nothing). */
+#define HELPER_WAIT_NS (50 * 1000000LL)
 /* Blocking jobs queued for the helper threads. */
 #define HELPER_JOBS_MAX 65536
 

@@ -387,6 +387,11 @@ int reactor_run_once(struct reactor *r, int64_t timeout_ns)
 	r->hook_next = NULL;
 	helpers_arm(r);
 	bool wait = timeout_ns != 0 && handled == 0 && r->deferred_count == 0;
+	/* A helper job's end is noticed through the eventfd read armed above; should that wakeup
+	 * ever be missed (a shutdown was once seen asleep with a finished job on the done list
+	 * and no read in the ring), the next look is at most HELPER_WAIT_NS away, not never. */
+	if (r->helpers.queued > 0 && (timeout_ns < 0 || timeout_ns > HELPER_WAIT_NS))
+		timeout_ns = HELPER_WAIT_NS;
 	int rc = ring_enable(r);
 	if (rc < 0)
 		return rc;
