@@ -320,7 +320,14 @@ static void lookup_answer(struct tape_consumer *c, struct creq *r, struct cursor
 	}
 }
 
-static void on_list_offsets(void *arg, int err, struct cursor *body, int16_t version)
+static void fetch_answer(struct tape_consumer *c, struct creq *r, struct cursor *body,
+                         int16_t version, int64_t now_ms);
+
+/* An answer (or the connection's failure) to a ListOffsets (fetch false) or Fetch request:
+ * clears the in-flight marks, backs the partitions off on failure, hands the body on, frees
+ * the request and sends what is due next (for a Fetch: the next one, while these records are
+ * read). */
+static void answered(void *arg, int err, struct cursor *body, int16_t version, bool fetch)
 {
 	struct creq *r = arg;
 	struct tape_consumer *c = r->c;
@@ -332,18 +339,26 @@ static void on_list_offsets(void *arg, int err, struct cursor *body, int16_t ver
 	int64_t now_ms = clock_mono_ms();
 	struct cnode *n = node_of(c, r->node_id);
 	if (n)
-		n->lookup_in_flight = false;
+		*(fetch ? &n->fetch_in_flight : &n->lookup_in_flight) = false;
 	for (int32_t i = 0; i < r->count; i++)
-		r->items[i].part->lookup_in_flight = false;
+		*(fetch ? &r->items[i].part->fetch_in_flight
+		        : &r->items[i].part->lookup_in_flight) = false;
 	if (err < 0) {
 		for (int32_t i = 0; i < r->count; i++)
 			if (item_current(c, &r->items[i]))
 				back_off(c, r->items[i].part, true, now_ms);
+	} else if (fetch) {
+		fetch_answer(c, r, body, version, now_ms);
 	} else {
 		lookup_answer(c, r, body, version, now_ms);
 	}
 	free(r);
 	consumer_run(c, now_ms);
+}
+
+static void on_list_offsets(void *arg, int err, struct cursor *body, int16_t version)
+{
+	answered(arg, err, body, version, false);
 }
 
 /* ---- Fetch ---------------------------------------------------------------------------------- */
@@ -508,29 +523,7 @@ static void fetch_answer(struct tape_consumer *c, struct creq *r, struct cursor 
 
 static void on_fetch(void *arg, int err, struct cursor *body, int16_t version)
 {
-	struct creq *r = arg;
-	struct tape_consumer *c = r->c;
-	if (!c) {
-		free(r);
-		return;
-	}
-	unlink_req(c, r);
-	int64_t now_ms = clock_mono_ms();
-	struct cnode *n = node_of(c, r->node_id);
-	if (n)
-		n->fetch_in_flight = false;
-	for (int32_t i = 0; i < r->count; i++)
-		r->items[i].part->fetch_in_flight = false;
-	if (err < 0) {
-		for (int32_t i = 0; i < r->count; i++)
-			if (item_current(c, &r->items[i]))
-				back_off(c, r->items[i].part, true, now_ms);
-	} else {
-		fetch_answer(c, r, body, version, now_ms);
-	}
-	free(r);
-	/* Fetch ahead: the next request leaves now, while these records are read. */
-	consumer_run(c, now_ms);
+	answered(arg, err, body, version, true);
 }
 
 /* ---- sending -------------------------------------------------------------------------------- */
