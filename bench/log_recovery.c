@@ -57,28 +57,6 @@ struct options {
 	int keep;
 };
 
-static bool parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return false;
-	uint64_t mult = 1;
-	if (*end == 'K' || *end == 'k')
-		mult = KiB;
-	else if (*end == 'M' || *end == 'm')
-		mult = MiB;
-	else if (*end == 'G' || *end == 'g')
-		mult = GiB;
-	else if (*end)
-		return false;
-	if (*end && end[1])
-		return false;
-	*out = v * mult;
-	return true;
-}
-
 static void usage(void)
 {
 	fprintf(stderr,
@@ -113,22 +91,22 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->dir = optarg;
 			break;
 		case 'b':
-			if (!parse_size(optarg, &o->bytes) || o->bytes == 0)
+			if (!append_load_parse_size(optarg, &o->bytes) || o->bytes == 0)
 				usage();
 			break;
 		case 'r':
-			if (!parse_size(optarg, &v) || v < 1 || v > 1 * MiB)
+			if (!append_load_parse_size(optarg, &v) || v < 1 || v > 1 * MiB)
 				usage();
 			o->record_bytes = (uint32_t)v;
 			break;
 		case 'B':
-			if (!parse_size(optarg, &v) || v <= BATCH_HEADER_BYTES ||
+			if (!append_load_parse_size(optarg, &v) || v <= BATCH_HEADER_BYTES ||
 			    v > BATCH_BYTES_DEFAULT)
 				usage();
 			o->batch_bytes = (uint32_t)v;
 			break;
 		case 's':
-			if (!parse_size(optarg, &o->segment_bytes) ||
+			if (!append_load_parse_size(optarg, &o->segment_bytes) ||
 			    o->segment_bytes > SEGMENT_BYTES_MAX)
 				usage();
 			break;

@@ -195,3 +195,25 @@ int append_load_run(struct reactor *r, struct partition *part, const struct appe
 	free(l.slots);
 	return out->err;
 }
+
+bool append_load_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return false;
+	uint64_t mult = 1;
+	if (*end == 'K' || *end == 'k')
+		mult = KiB;
+	else if (*end == 'M' || *end == 'm')
+		mult = MiB;
+	else if (*end == 'G' || *end == 'g')
+		mult = GiB;
+	else if (*end)
+		return false;
+	if (*end && end[1])
+		return false;
+	*out = v * mult;
+	return true;
+}

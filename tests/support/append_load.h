@@ -48,4 +48,8 @@ struct append_load_result {
 int append_load_run(struct reactor *r, struct partition *part, const struct append_load_config *cfg,
                     struct append_load_result *out);
 
+/* A size argument of the benchmarks: "2G", "256M", "16K", "100" (bytes, powers of two).
+ * false on garbage. */
+bool append_load_parse_size(const char *s, uint64_t *out);
+
 #endif
