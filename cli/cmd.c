@@ -1,5 +1,6 @@
 /*
- * cli/cmd.c: what every subcommand shares: the usage-error line and integer arguments.
+ * cli/cmd.c: what every subcommand shares: the usage-error line, integer arguments and the
+ * default broker list.
  */
 #include "cli/cmd.h"
 
@@ -28,4 +29,10 @@ bool cmd_parse_int(const char *s, long long min, long long max, long long *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+const char *cmd_default_brokers(void)
+{
+	const char *env = getenv("TAPE_BROKERS");
+	return env && *env ? env : "localhost:9092";
 }

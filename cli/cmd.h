@@ -32,6 +32,10 @@ struct cmd {
 __attribute__((format(printf, 2, 3))) int cmd_usage_error(const struct cmd *c, const char *fmt,
                                                           ...);
 
+/* The brokers when -b is absent: $TAPE_BROKERS when set and not empty, else
+ * "localhost:9092". */
+const char *cmd_default_brokers(void);
+
 /* A whole decimal integer in [min, max] (no trailing bytes, no overflow) into *out. */
 bool cmd_parse_int(const char *s, long long min, long long max, long long *out);
 

@@ -281,8 +281,7 @@ static void set_defaults(struct bench_opts *o, const char *mode)
 	o->threads = 1;
 	tape_client_config_init(&o->client);
 	tape_producer_config_init(&o->producer);
-	const char *env = getenv("TAPE_BROKERS");
-	o->brokers = env && *env ? env : "localhost:9092";
+	o->brokers = cmd_default_brokers();
 }
 
 /* ---- values ------------------------------------------------------------------------------- */

@@ -343,8 +343,7 @@ static void set_defaults(struct consume_opts *o)
 	tape_client_config_init(&o->client);
 	o->client.allow_auto_create_topics = false; /* reading never creates a topic */
 	tape_consumer_config_init(&o->consumer);
-	const char *env = getenv("TAPE_BROKERS");
-	o->brokers = env && *env ? env : "localhost:9092";
+	o->brokers = cmd_default_brokers();
 }
 
 /* Assigns the partitions -p names (or all) of every topic. Returns how many, or < 0 after

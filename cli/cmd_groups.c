@@ -179,11 +179,7 @@ static int client_open(const struct groups_opts *o, struct tape_client **cl)
 {
 	struct tape_client_config cfg;
 	tape_client_config_init(&cfg);
-	const char *env = getenv("TAPE_BROKERS");
-	if (o->brokers)
-		cfg.brokers = o->brokers;
-	else if (env && *env)
-		cfg.brokers = env;
+	cfg.brokers = o->brokers ? o->brokers : cmd_default_brokers();
 	cfg.allow_auto_create_topics = false;
 	struct tape_error err;
 	if (tape_client_new(&cfg, cl, &err) < 0)

@@ -376,8 +376,7 @@ static void set_defaults(struct produce_opts *o)
 	o->partition = TAPE_PARTITION_ANY;
 	tape_client_config_init(&o->client);
 	tape_producer_config_init(&o->producer);
-	const char *env = getenv("TAPE_BROKERS");
-	o->brokers = env && *env ? env : "localhost:9092";
+	o->brokers = cmd_default_brokers();
 }
 
 /* Connects, checks the topic (and -p), reads and sends, flushes. Returns the exit status. */

@@ -1041,8 +1041,7 @@ static void replay_free(struct replay *r)
 static int replay_run(int argc, char **argv)
 {
 	struct replay_opts o = { .partition = -1, .retries = REPLAY_RETRIES_DEFAULT };
-	const char *env = getenv("TAPE_BROKERS");
-	o.brokers = env && *env ? env : "localhost:9092";
+	o.brokers = cmd_default_brokers();
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc < 0 ? CMD_EXIT_OK : rc;
