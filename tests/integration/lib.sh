@@ -116,3 +116,28 @@ kafkajs_ready() {
 	have=$(node -p "require('$KAFKAJS_DIR/node_modules/kafkajs/package.json').version")
 	[ "$have" = "$KAFKAJS_VERSION" ] || fail "npm ci installed kafkajs $have"
 }
+
+# tape_expect SUBCOMMAND only|first EXIT LINE [env...] -- args...: runs `tape SUBCOMMAND args`
+# (with the env assignments, stdin empty) and checks its exit status, that stderr is exactly
+# LINE (only) or starts with it (first), that it took at most 5 s and wrote nothing to stdout.
+# Needs $tape and $work.
+tape_expect() {
+	local sub=$1 which=$2 want=$3 line=$4
+	shift 4
+	local envs=()
+	while [ "$1" != -- ]; do
+		envs+=("$1")
+		shift
+	done
+	shift
+	local start=$SECONDS
+	env "${envs[@]}" timeout 30 "$tape" "$sub" "$@" </dev/null >"$work/out" 2>"$work/err"
+	local rc=$?
+	[ $rc -eq "$want" ] || fail "tape $sub $*: exit $rc, not $want: $(cat "$work/err")"
+	local said
+	if [ "$which" = only ]; then said=$(cat "$work/err"); else said=$(head -1 "$work/err"); fi
+	[ "$said" = "$line" ] || fail "tape $sub $*: said '$said', not '$line'"
+	[ $((SECONDS - start)) -le 5 ] || fail "tape $sub $*: took $((SECONDS - start)) s"
+	[ -s "$work/out" ] && fail "tape $sub $*: wrote to stdout"
+	return 0
+}

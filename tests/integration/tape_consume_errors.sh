@@ -20,26 +20,8 @@ tape=$BUILD/bin/tape
 work=$(mktemp -d)
 trap 'stop_taped; rm -rf "$work"' EXIT
 
-# expect EXIT FIRST-LINE [env...] -- args...: exit status and the first stderr line.
-expect() {
-	local want=$1 line=$2
-	shift 2
-	local envs=()
-	while [ "$1" != -- ]; do
-		envs+=("$1")
-		shift
-	done
-	shift
-	local start=$SECONDS
-	env "${envs[@]}" timeout 30 "$tape" consume "$@" </dev/null >"$work/out" 2>"$work/err"
-	local rc=$?
-	[ $rc -eq "$want" ] || fail "tape consume $*: exit $rc, not $want: $(cat "$work/err")"
-	[ "$(head -1 "$work/err")" = "$line" ] ||
-		fail "tape consume $*: said '$(head -1 "$work/err")', not '$line'"
-	[ $((SECONDS - start)) -le 5 ] || fail "tape consume $*: took $((SECONDS - start)) s"
-	[ -s "$work/out" ] && fail "tape consume $*: wrote to stdout"
-	return 0
-}
+# expect EXIT LINE [env...] -- args...: see tape_expect in lib.sh.
+expect() { tape_expect consume first "$@"; }
 
 if wait_port 127.0.0.1 1 0; then
 	skip "something listens on 127.0.0.1:1"
