@@ -43,8 +43,8 @@ static void topics_usage(FILE *out)
 	      "list      the topics with their partition count and replication factor\n"
 	      "create    a topic; -p and -r default to the broker's num.partitions and\n"
 	      "          default.replication.factor; -c sets a topic config (repeatable)\n"
-	      "describe  the topic's partitions (leader, replicas, in-sync replicas) and the\n"
-	      "          configs that are not at their default\n"
+	      "describe  the topic's partitions (leader, replicas, in-sync replicas, leader\n"
+	      "          epoch) and the configs that are not at their default\n"
 	      "delete    the topic and its data\n"
 	      "alter     sets topic configs, keeping the topic's other settings\n"
 	      "\n"
@@ -231,8 +231,11 @@ static int topics_describe(struct tape_client *cl, const char *name)
 		char replicas[256], isr[256];
 		print_ids(replicas, sizeof(replicas), p->replicas, p->replicas_count);
 		print_ids(isr, sizeof(isr), p->isr, p->isr_count);
-		printf("\tTopic: %s\tPartition: %d\tLeader: %d\tReplicas: %s\tIsr: %s\n", ti->name,
-		       p->partition, p->leader, replicas, isr);
+		/* LeaderEpoch after kafka-topics' columns, so scripts that cut those keep
+		 * working; cluster tests read it to see a failover happen. */
+		printf("\tTopic: %s\tPartition: %d\tLeader: %d\tReplicas: %s\tIsr: %s\t"
+		       "LeaderEpoch: %d\n",
+		       ti->name, p->partition, p->leader, replicas, isr, p->leader_epoch);
 	}
 	tape_config_list_free(cfg);
 	tape_topic_list_free(l);

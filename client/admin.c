@@ -448,6 +448,7 @@ static int fill_topic(struct arena *a, const struct metadata_response_topic *mt,
 			.replicas = copy_ids(a, mp->replica_nodes, mp->replica_nodes_count),
 			.isr_count = mp->isr_nodes_count,
 			.isr = copy_ids(a, mp->isr_nodes, mp->isr_nodes_count),
+			.leader_epoch = mp->leader_epoch,
 		};
 		if (!p->replicas || !p->isr)
 			return -ENOMEM;

@@ -51,6 +51,7 @@ struct pbatch {
 	int32_t base_sequence;
 
 	bool in_flight;
+	bool maybe_written;  /* an attempt may have been appended (tape_delivery.maybe_written) */
 	int32_t attempts;    /* times sent */
 	int64_t retry_at_ms; /* not sent again before this */
 

@@ -190,6 +190,7 @@ static int report(struct tape_producer *p)
 				                    : b->recs[i].timestamp_ms,
 				.error = e,
 				.opaque = b->recs[i].opaque,
+				.maybe_written = e && b->maybe_written,
 			};
 			p->cfg.on_delivery(&d, p->cfg.on_delivery_arg);
 		}
@@ -437,6 +438,9 @@ static void retry_or_fail(struct tape_producer *p, struct ptopic *t, struct pbat
 	int16_t k = b->error.kafka_code;
 	bool kafka = b->error.code == -TAPE_EKAFKA;
 	bool retriable = kafka ? tape_error_kafka_retriable(k) : b->error.code != -TAPE_ETOOLARGE;
+	if (ambiguous || (kafka && (k == KAFKA_REQUEST_TIMED_OUT ||
+	                            k == KAFKA_NOT_ENOUGH_REPLICAS_AFTER_APPEND)))
+		b->maybe_written = true;
 	if (p->cfg.idempotent && kafka && k == KAFKA_UNKNOWN_PRODUCER_ID) {
 		retriable = true; /* the broker forgot us: a new id, then again */
 		p->pid_reset = true;
@@ -1001,6 +1005,7 @@ void tape_producer_free(struct tape_producer *p)
 		for (int32_t j = 0; j < t->partitions_count; j++) {
 			while (t->queues[j].head) {
 				struct pbatch *b = t->queues[j].head;
+				b->maybe_written |= b->in_flight;
 				tape_error_set(&b->error, -TAPE_ECLOSED,
 				               "the producer was closed before the record was "
 				               "delivered");

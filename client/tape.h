@@ -128,6 +128,12 @@ struct tape_delivery {
 	int64_t timestamp_ms;           /* the record's, or the broker's with LogAppendTime */
 	const struct tape_error *error; /* NULL: delivered */
 	void *opaque;                   /* the record's */
+	/* With an error: the record may be in the log all the same, so a history must count it
+	 * indeterminate, not failed. An attempt got no answer (connection lost, request timed
+	 * out, the producer freed while it was in flight) or the broker said it appended the
+	 * batch without the acks asked for (REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS_AFTER_APPEND).
+	 * False with an error: refused for certain by every attempt, or never sent. */
+	bool maybe_written;
 };
 
 /* Called once per record, in the order the records of a partition were sent, from inside
@@ -366,6 +372,7 @@ struct tape_partition_info {
 	int32_t *replicas;
 	int32_t isr_count;
 	int32_t *isr;
+	int32_t leader_epoch; /* Metadata v7+; -1 when the broker does not say */
 };
 
 struct tape_topic_info {
