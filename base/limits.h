@@ -310,6 +310,15 @@
 #define ETCD_WATCH_RETRY_MS 100
 #define ETCD_WATCH_RETRY_MS_MAX 2000
 
+/* ---- the cluster (replication/cluster.c) ----------------------------------------------- */
+
+/* Brokers one cluster view keeps, in a fixed array (~300 bytes each). Kafka clusters past a
+ * few hundred brokers exist, tape's target is far below. */
+#define CLUSTER_BROKERS_MAX 256
+/* Replicas of one partition (replication factor, ISR size). Kafka allows more; beyond 16
+ * copies of a log nobody gains durability, and a fixed array keeps a partition state small. */
+#define CLUSTER_REPLICAS_MAX 16
+
 /* ---- relations --------------------------------------------------------------------------- */
 
 _Static_assert(SEGMENT_BYTES_MAX < (1ull << 31), "index positions are 32-bit signed in Kafka");

@@ -147,6 +147,36 @@ static const struct key keys[CFG_COUNT] = {
 	                                  "false", "unclean.leader.election.enable",
 	                                  "Leaders come from the in-sync replicas only; true is "
 	                                  "refused." },
+	[CFG_CLUSTER_NAME] = { "cluster.name", T_STRING, "tape", 0, 0, NULL, NULL,
+	                       "With metadata.store=etcd: the cluster's key prefix in etcd "
+	                       "(/<cluster.name>/...); brokers with the same name form one "
+	                       "cluster." },
+	[CFG_BROKER_SESSION_TIMEOUT_MS] = { "broker.session.timeout.ms", T_INT, "9000", 2000,
+	                                    L(3600) * 1000, NULL, NULL,
+	                                    "The broker's lease in etcd: a broker not heard "
+	                                    "from this long is dead to the cluster, and one "
+	                                    "that cannot renew its lease stops leading before "
+	                                    "it could expire." },
+	[CFG_REPLICA_LAG_TIME_MAX_MS] = { "replica.lag.time.max.ms", T_INT, "30000", 100, INT32_MAX,
+	                                  NULL, NULL,
+	                                  "A follower not caught up with its leader for this "
+	                                  "long leaves the ISR." },
+	[CFG_REPLICA_FETCH_WAIT_MAX_MS] = { "replica.fetch.wait.max.ms", T_INT, "500", 0, 30000,
+	                                    NULL, NULL,
+	                                    "How long a follower's Fetch waits at the leader "
+	                                    "for records." },
+	[CFG_REPLICA_FETCH_MAX_BYTES] = { "replica.fetch.max.bytes", T_INT, "1048576", 1024,
+	                                  INT32_MAX, NULL, NULL,
+	                                  "Bytes a follower asks per partition and Fetch (at "
+	                                  "least one batch comes anyway)." },
+	[CFG_REPLICA_FETCH_BACKOFF_MS] = { "replica.fetch.backoff.ms", T_INT, "1000", 0, 60000,
+	                                   NULL, NULL,
+	                                   "A follower waits this long after a failed Fetch." },
+	[CFG_OFFSETS_TOPIC_REPLICATION_FACTOR] = { "offsets.topic.replication.factor", T_INT, "3",
+	                                           1, 32767, NULL, NULL,
+	                                           "Replicas of __consumer_offsets in a "
+	                                           "cluster; it is created once this many "
+	                                           "brokers are up." },
 	[CFG_COMPRESSION_TYPE] = { "compression.type", T_ENUM, "producer", 0, 0, "producer",
 	                           "compression.type",
 	                           "Batches are stored as produced (producer); recompression is "
@@ -476,6 +506,12 @@ static const char *effective_str(const struct config *b, const struct topic_conf
 {
 	const char *v = topic_value(tc, id);
 	return v ? v : config_str(b, id);
+}
+
+int64_t topic_config_int(const struct config *broker, const struct topic_config *tc,
+                         enum config_id id)
+{
+	return effective_int(tc, id, config_int(broker, id));
 }
 
 void topic_config_resolve(const struct config *b, const struct topic_config *tc,

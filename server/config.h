@@ -56,6 +56,13 @@ enum config_id {
 	CFG_OFFSETS_RETENTION_MINUTES,
 	CFG_UNCLEAN_LEADER_ELECTION,
 	CFG_COMPRESSION_TYPE,
+	CFG_CLUSTER_NAME,
+	CFG_BROKER_SESSION_TIMEOUT_MS,
+	CFG_REPLICA_LAG_TIME_MAX_MS,
+	CFG_REPLICA_FETCH_WAIT_MAX_MS,
+	CFG_REPLICA_FETCH_MAX_BYTES,
+	CFG_REPLICA_FETCH_BACKOFF_MS,
+	CFG_OFFSETS_TOPIC_REPLICATION_FACTOR,
 	CFG_COUNT
 };
 
@@ -111,6 +118,10 @@ void topic_config_free(struct topic_config *tc);
  * key or a bad value, with err filled. */
 int topic_config_set(struct topic_config *tc, const char *key, const char *value, char *err,
                      size_t errlen);
+/* A topic's effective integer value of a broker key that has a topic-level name
+ * (min.insync.replicas): the topic's override, else the broker's. */
+int64_t topic_config_int(const struct config *broker, const struct topic_config *tc,
+                         enum config_id id);
 /* The partition configuration a topic's partitions run with. */
 void topic_config_resolve(const struct config *broker, const struct topic_config *tc,
                           struct partition_config *out);
