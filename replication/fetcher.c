@@ -119,8 +119,8 @@ struct replica_fetcher {
 static void leader_step(struct fetcher_leader *l);
 static void leader_fail(struct fetcher_leader *l, int err);
 static void leader_maybe_free(struct fetcher_leader *l);
-static void attach(struct replica_fetcher *f, struct fetcher_partition *fp, int32_t leader_id,
-                   const char *host, int port, int32_t epoch);
+static int attach(struct replica_fetcher *f, struct fetcher_partition *fp, int32_t leader_id,
+                  const char *host, int port, int32_t epoch);
 
 void fetcher_config_default(struct fetcher_config *cfg, int32_t broker_id)
 {
@@ -227,7 +227,10 @@ static void op_finished(struct fetcher_partition *fp)
 	} else if (fp->refollow) {
 		fp->refollow = false;
 		detach(fp);
-		attach(f, fp, fp->next_leader_id, fp->next_host, fp->next_port, fp->next_epoch);
+		if (attach(f, fp, fp->next_leader_id, fp->next_host, fp->next_port,
+		           fp->next_epoch) < 0 &&
+		    fp->error)
+			fp->error(fp, KAFKA_UNKNOWN_SERVER_ERROR); /* out of memory: unfollowed */
 		free(fp->next_host);
 		fp->next_host = NULL;
 	}
@@ -771,10 +774,9 @@ static void recv_more(struct fetcher_leader *l)
 		l->in = p;
 		l->in_cap = need;
 	}
-	/* Never past the frame: the answer to one request is all that may come. */
-	size_t room = (l->frame_bytes ? l->frame_bytes : FRAME_SIZE_BYTES) - l->in_len;
-	if (!l->frame_bytes)
-		room = l->in_cap - l->in_len;
+	/* Up to the frame's end once its size is known: the answer to one request is all that
+	 * may come (more is refused in recv_done). */
+	size_t room = (l->frame_bytes ? l->frame_bytes : l->in_cap) - l->in_len;
 	l->sock_ops++;
 	reactor_recv(l->f->r, &l->recv_op, recv_done, l->fd, l->in + l->in_len,
 	             room > UINT32_MAX ? UINT32_MAX : (uint32_t)room, 0);
@@ -959,8 +961,6 @@ static void leader_maybe_free(struct fetcher_leader *l)
 	if (!l->dying || l->freeing || l->parts || l->state != L_DOWN || l->sock_ops ||
 	    l->resolving || l->timer.armed || l->req_timer.armed || l->pending)
 		return;
-	if (l->timer.armed)
-		return;
 	struct fetcher_leader **pp = &l->f->leaders;
 	while (*pp != l)
 		pp = &(*pp)->next;
@@ -1011,16 +1011,13 @@ int fetcher_create(struct reactor *r, const struct fetcher_config *cfg,
 	return 0;
 }
 
-static void attach(struct replica_fetcher *f, struct fetcher_partition *fp, int32_t leader_id,
-                   const char *host, int port, int32_t epoch)
+/* Returns 0 or -ENOMEM (the partition then stays unfollowed). */
+static int attach(struct replica_fetcher *f, struct fetcher_partition *fp, int32_t leader_id,
+                  const char *host, int port, int32_t epoch)
 {
 	struct fetcher_leader *l = leader_get(f, leader_id, host, port);
-	if (!l) {
-		/* Out of memory: the partition stays unfollowed, and says so. */
-		if (fp->error)
-			fp->error(fp, KAFKA_UNKNOWN_SERVER_ERROR);
-		return;
-	}
+	if (!l)
+		return -ENOMEM;
 	fp->leader = l;
 	fp->next = l->parts;
 	l->parts = fp;
@@ -1029,6 +1026,7 @@ static void attach(struct replica_fetcher *f, struct fetcher_partition *fp, int3
 	fp->slot = -1;
 	to_truncate(fp);
 	leader_step(l);
+	return 0;
 }
 
 int fetcher_follow(struct replica_fetcher *f, struct fetcher_partition *fp, int32_t leader_id,
@@ -1060,8 +1058,7 @@ int fetcher_follow(struct replica_fetcher *f, struct fetcher_partition *fp, int3
 		leader_step(old);
 		leader_maybe_free(old);
 	}
-	attach(f, fp, leader_id, host, port, leader_epoch);
-	return fp->leader ? 0 : -ENOMEM;
+	return attach(f, fp, leader_id, host, port, leader_epoch);
 }
 
 void fetcher_unfollow(struct replica_fetcher *f, struct fetcher_partition *fp,
