@@ -319,6 +319,13 @@
  * copies of a log nobody gains durability, and a fixed array keeps a partition state small. */
 #define CLUSTER_REPLICAS_MAX 16
 
+/* ---- the replica fetcher (replication/fetcher.h) ----------------------------------------- */
+
+/* The largest answer frame a follower reads from its leader: a leader builds no response
+ * larger than RESPONSE_BYTES_MAX (Fetch max_bytes is clamped to it), plus its framing; a
+ * larger size prefix is a broken peer and closes the connection. */
+#define REPLICA_RESPONSE_BYTES_MAX (RESPONSE_BYTES_MAX + 64 * KiB)
+
 /* ---- relations --------------------------------------------------------------------------- */
 
 _Static_assert(SEGMENT_BYTES_MAX < (1ull << 31), "index positions are 32-bit signed in Kafka");
@@ -346,6 +353,8 @@ _Static_assert(CLIENT_BATCH_BYTES_DEFAULT <= CLIENT_REQUEST_BYTES_DEFAULT,
                "a full batch fits in a request");
 _Static_assert(CLIENT_REQUEST_BYTES_DEFAULT <= CLIENT_BUFFER_BYTES_DEFAULT,
                "the largest record fits in the producer's buffer");
+_Static_assert(REPLICA_RESPONSE_BYTES_MAX > RESPONSE_BYTES_MAX,
+               "a follower reads any answer its leader may build");
 _Static_assert(CLIENT_IN_FLIGHT_MAX < CLIENT_CONN_REQUESTS_MAX, "room for metadata requests");
 
 _Static_assert(CLIENT_FETCH_BYTES_DEFAULT + 1 * MiB < CLIENT_RESPONSE_BYTES_MAX,

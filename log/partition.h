@@ -183,6 +183,13 @@ const struct producer_state *partition_producers(const struct partition *part);
 int partition_truncate_to(struct partition *part, int64_t offset, void (*done)(void *, int),
                           void *arg);
 
+/* A follower whose log ends below its leader's log start offset (Kafka's
+ * OFFSET_OUT_OF_RANGE "below start"): removes every record and restarts the log empty at
+ * offset, which may be above the LEO; log start = LEO = offset, the epoch cache empties, the HW
+ * comes up to offset. Same conditions, errors and asynchrony as partition_truncate_to. */
+int partition_truncate_fully(struct partition *part, int64_t offset, void (*done)(void *, int),
+                             void *arg);
+
 /* Deletes whole segments by retention.ms / retention.bytes (cleanup.policy delete) and those
  * entirely below the log start offset. now_ms is the wall clock. Asynchronous like
  * truncation; done may be NULL. Returns the number of segments scheduled for deletion. */

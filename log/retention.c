@@ -344,6 +344,7 @@ static void apply_truncation(struct truncate_job *j)
 		partition_segments_retire(p, 0, p->segs_count);
 		partition_segs_push(p, j->fresh); /* room: the array just emptied */
 		p->log_start_offset = j->offset;
+		p->epochs.count = 0; /* j->epochs is empty too: none was copied */
 	} else {
 		struct segment *seg = j->seg;
 		unsigned idx = 0;
@@ -365,7 +366,7 @@ static void apply_truncation(struct truncate_job *j)
 	p->next_offset = p->written_end = p->recovery_point = j->new_end;
 	if (p->durable_end > j->new_end)
 		p->durable_end = j->new_end;
-	if (p->high_watermark > j->new_end)
+	if (p->high_watermark > j->new_end || (j->restart && p->high_watermark < j->new_end))
 		p->high_watermark = j->new_end;
 	leader_epoch_truncate_end(&p->epochs, j->new_end);
 	producer_state_free(&p->producers);
@@ -403,7 +404,9 @@ static void truncate_noop(struct io_op *op, int32_t res, uint32_t flags)
 	truncate_finish(j);
 }
 
-int partition_truncate_to(struct partition *p, int64_t offset, void (*done)(void *, int), void *arg)
+/* fully: nothing stays, the log restarts empty at offset (which may be past the LEO). */
+static int truncate_start(struct partition *p, int64_t offset, bool fully,
+                          void (*done)(void *, int), void *arg)
 {
 	if (p->failed)
 		return -TAPE_EFAILED;
@@ -424,12 +427,12 @@ int partition_truncate_to(struct partition *p, int64_t offset, void (*done)(void
 	leader_epoch_init(&j->epochs);
 	p->truncating = true;
 	partition_begin_job(p);
-	if (offset >= p->next_offset) {
+	if (!fully && offset >= p->next_offset) {
 		reactor_defer(p->reactor, &j->op, truncate_noop, 0);
 		return 0;
 	}
-	int idx = offset <= p->log_start_offset ? -1 : partition_find_segment(p, offset);
-	if (idx < 0 ||
+	int idx = fully || offset <= p->log_start_offset ? -1 : partition_find_segment(p, offset);
+	if (fully || idx < 0 ||
 	    (idx == 0 && offset <= p->segs[0]->base_offset && offset <= p->log_start_offset)) {
 		j->restart = true;
 		j->log_start = offset;
@@ -443,14 +446,18 @@ int partition_truncate_to(struct partition *p, int64_t offset, void (*done)(void
 	j->delete_bases = malloc((j->delete_count ? j->delete_count : 1) * sizeof(int64_t));
 	for (unsigned i = 0; j->delete_bases && i < j->delete_count; i++)
 		j->delete_bases[i] = p->segs[first_delete + i]->base_offset;
-	/* Copy the epochs; the partition checkpoint payload is patched with the new end. */
-	for (size_t i = 0; i < p->epochs.count; i++)
+	/* Copy the epochs; the partition checkpoint payload is patched with the new end. A log
+	 * that restarts keeps none: they described records that are gone. */
+	for (size_t i = 0; !j->restart && i < p->epochs.count; i++)
 		leader_epoch_assign(&j->epochs, p->epochs.entries[i].epoch,
 		                    p->epochs.entries[i].start_offset);
-	int64_t saved = p->log_start_offset;
+	int64_t saved = p->log_start_offset, saved_hw = p->high_watermark;
 	p->log_start_offset = j->log_start;
+	if (fully && p->high_watermark < offset)
+		p->high_watermark = offset;
 	j->state = partition_checkpoint_encode(p, 0, false, &j->state_len);
 	p->log_start_offset = saved;
+	p->high_watermark = saved_hw;
 	if (!j->delete_bases || !j->state) {
 		if (j->seg)
 			j->seg->refs--;
@@ -466,8 +473,21 @@ int partition_truncate_to(struct partition *p, int64_t offset, void (*done)(void
 		p->written_end = offset;
 	if (p->durable_end > offset)
 		p->durable_end = offset;
+	if (fully)
+		p->written_end = p->durable_end = p->log_start_offset; /* nothing is readable */
 	j->job.run = truncate_run;
 	j->job.done = truncate_done;
 	reactor_offload(p->reactor, &j->job);
 	return 0;
+}
+
+int partition_truncate_to(struct partition *p, int64_t offset, void (*done)(void *, int), void *arg)
+{
+	return truncate_start(p, offset, false, done, arg);
+}
+
+int partition_truncate_fully(struct partition *p, int64_t offset, void (*done)(void *, int),
+                             void *arg)
+{
+	return truncate_start(p, offset, true, done, arg);
 }

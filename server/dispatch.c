@@ -29,6 +29,9 @@ const struct api_support api_support_table[] = {
 	{ API_DELETE_TOPICS, 0, 3, 0, handle_delete_topics },
 	{ API_INIT_PRODUCER_ID, 0, 1, 0, handle_init_producer_id },
 	{ API_DESCRIBE_CONFIGS, 0, 2, 0, handle_describe_configs },
+	/* Replication (followers truncate by epoch before fetching). v2-3 only: v0-1 lack the
+	 * current leader epoch that fences stale callers; v4 is flexible. */
+	{ API_OFFSET_FOR_LEADER_EPOCH, 2, 3, 2, handle_offset_for_leader_epoch },
 	/* Not in kafka-protocol.md's table: kafkajs admin.alterConfigs and librdkafka 2.0.2's
 	 * rd_kafka_AlterConfigs send it (IncrementalAlterConfigs only from librdkafka 2.2). */
 	{ API_ALTER_CONFIGS, 0, 1, 0, handle_alter_configs },

@@ -41,6 +41,7 @@ void handle_create_topics(struct server *srv, struct request *req);
 void handle_delete_topics(struct server *srv, struct request *req);
 void handle_describe_configs(struct server *srv, struct request *req);
 void handle_alter_configs(struct server *srv, struct request *req);
+void handle_offset_for_leader_epoch(struct server *srv, struct request *req);
 void handle_find_coordinator(struct server *srv, struct request *req);
 void handle_join_group(struct server *srv, struct request *req);
 void handle_sync_group(struct server *srv, struct request *req);
@@ -58,6 +59,15 @@ void handle_delete_groups(struct server *srv, struct request *req);
  * AlterConfigs does, meaning "the default") skip it first. */
 int16_t topic_config_from_wire(struct request *req, struct topic_config *tc, struct kstr name,
                                struct kstr value, struct kstr *message);
+
+/* OffsetForLeaderEpoch's answer for one partition (NULL: not hosted here), from the log's
+ * epoch cache; rules in handle_offset_for_leader_epoch.c. */
+struct partition;
+struct offset_for_leader_epoch_request_partition;
+struct offset_for_leader_epoch_response_partition;
+void offset_for_leader_epoch_answer(const struct partition *p,
+                                    const struct offset_for_leader_epoch_request_partition *in,
+                                    struct offset_for_leader_epoch_response_partition *out);
 
 /* Answers ApiVersions with a version above ours: Kafka's v0 layout with error 35. */
 void api_versions_answer_unsupported(struct server *srv, struct request *req);

@@ -159,6 +159,14 @@ static void truncate_to(int64_t offset)
 	cr_assert_eq(truncated_err, 0);
 }
 
+static void truncate_fully_to(int64_t offset)
+{
+	truncated_err = 1;
+	cr_assert_eq(partition_truncate_fully(p, offset, on_truncated, NULL), 0);
+	lt_drain(r);
+	cr_assert_eq(truncated_err, 0);
+}
+
 Test(lifecycle, truncate_at_boundary_and_inside_a_batch)
 {
 	open_part();
@@ -193,6 +201,43 @@ Test(lifecycle, truncate_at_boundary_and_inside_a_batch)
 	cr_assert_eq(partition_log_end_offset(p), 4);
 	reopen();
 	cr_assert_eq(partition_log_end_offset(p), 4);
+}
+
+/* A follower below its leader's log start: the log restarts empty at an offset past its
+ * end, persists so, and appends continue there with the leader's offsets. */
+Test(lifecycle, truncate_fully_restarts_past_the_end)
+{
+	open_part();
+	cr_assert_eq(partition_become_leader(p, 2), 0);
+	fill(6, clock_wall_ms()); /* offsets 0-11 over two segments */
+	partition_set_high_watermark(p, 4);
+	truncated_err = 1;
+	cr_assert_eq(partition_truncate_fully(p, 100, on_truncated, NULL), 0);
+	cr_assert_eq(partition_truncate_fully(p, 100, on_truncated, NULL), -TAPE_EBUSY);
+	lt_drain(r);
+	cr_assert_eq(truncated_err, 0);
+	cr_assert_eq(partition_log_start_offset(p), 100);
+	cr_assert_eq(partition_log_end_offset(p), 100);
+	cr_assert_eq(partition_high_watermark(p), 100);
+	cr_assert_eq(partition_epochs(p)->count, 0);
+	cr_assert_eq(partition_segments_count(p), 1);
+	cr_assert(!segment_file_exists(0));
+	cr_assert(segment_file_exists(100));
+	int64_t first;
+	cr_assert_eq(lt_read_at(r, p, 5, &first), -TAPE_ERANGE);
+	reopen();
+	cr_assert_eq(partition_log_start_offset(p), 100);
+	cr_assert_eq(partition_log_end_offset(p), 100);
+	cr_assert_geq(partition_high_watermark(p), 100);
+	/* Appends continue at 100. */
+	fill(1, clock_wall_ms());
+	cr_assert_eq(partition_log_end_offset(p), 102);
+	cr_assert_eq(lt_read_at(r, p, 101, &first), 0);
+	cr_assert_eq(first, 100);
+	/* Fully to a lower offset works too (below the log start). */
+	truncate_fully_to(50);
+	cr_assert_eq(partition_log_start_offset(p), 50);
+	cr_assert_eq(partition_log_end_offset(p), 50);
 }
 
 static int append_pid(int64_t pid, int16_t epoch, int32_t seq, bool *dup, int64_t *base)
