@@ -873,6 +873,8 @@ static int op_submit(struct offset_store *st, struct ogroup *grp, struct offset_
 static bool op_durable(const struct offset_op *op)
 {
 	const struct partition *p = op->sp->part;
+	if (op->store->cfg.wait_for_high_watermark)
+		return partition_high_watermark(p) > op->a.last_offset;
 	int64_t end = partition_config(p)->flush_mode == FLUSH_FSYNC ? partition_durable_end(p)
 	                                                             : partition_written_end(p);
 	return end > op->a.last_offset;
@@ -988,6 +990,7 @@ void offset_store_config_default(struct offset_store_config *cfg)
 	cfg->offsets_max = OFFSETS_MAX;
 	cfg->metadata_max_bytes = OFFSET_METADATA_BYTES_MAX;
 	cfg->metadata_total_bytes_max = OFFSET_METADATA_TOTAL_BYTES_MAX;
+	cfg->wait_for_high_watermark = false;
 }
 
 int offset_store_config_check(const struct offset_store_config *cfg)

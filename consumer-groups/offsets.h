@@ -110,6 +110,10 @@ struct offset_store_config {
 	uint32_t offsets_max;
 	uint32_t metadata_max_bytes; /* offset.metadata.max.bytes */
 	uint64_t metadata_total_bytes_max;
+	/* A commit counts once the partition's high watermark passes it (in a cluster: on every
+	 * in-sync replica), not once it is durable here. The caller then sets the high watermark
+	 * before calling offset_store_progress. */
+	bool wait_for_high_watermark;
 };
 void offset_store_config_default(struct offset_store_config *cfg);
 /* 0, or -TAPE_ECONFIG when a count bound is zero or any value is above its hard limit. */

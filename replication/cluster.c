@@ -308,7 +308,7 @@ static struct cluster_broker *find_broker(struct cluster *c, int32_t id)
 
 static bool alive(const struct cluster *c, int32_t id)
 {
-	return cluster_broker(c, id) != NULL;
+	return cluster_find_broker(c, id) != NULL;
 }
 
 static void broker_remove(struct cluster *c, int32_t id)
@@ -467,6 +467,8 @@ static void apply_partition(struct cluster *c, const struct metastore_event *e)
 	if (!t || p >= t->partitions_count)
 		return;
 	struct cluster_pstate *s = &t->states[p];
+	if (e->type == METASTORE_EVENT_PUT && kv->mod_revision <= s->mod_revision)
+		return; /* already known (our own write, applied from etcd's answer) */
 	bool stale = kv->mod_revision < t->create_revision; /* left by an older topic */
 	if (e->type == METASTORE_EVENT_DELETE || stale) {
 		initial_state(t, p);
@@ -862,6 +864,17 @@ static void partition_write_done(struct metastore_op *op)
 		w->err = -ESTALE;
 	else
 		w->wait_revision = op->revision;
+	if (!w->err && t && w->partition < t->partitions_count &&
+	    t->states[w->partition].mod_revision < op->revision) {
+		/* The view takes what etcd now holds at once, so the next write compares with
+		 * the right revision; the watch's copy of this event is then ignored. */
+		bool writing = t->states[w->partition].writing;
+		cluster_pstate_decode((const uint8_t *)w->value, w->value_len,
+		                      &t->states[w->partition]);
+		t->states[w->partition].mod_revision = op->revision;
+		t->states[w->partition].writing = writing;
+		schedule_notify(c);
+	}
 	if (w->kind == CW_PARTITION && w->err && w->err != -ESTALE)
 		diag_warn("cluster: writing %s: %s", w->key, tape_strerror(w->err));
 	schedule_reconcile(c);
@@ -1238,7 +1251,7 @@ const struct cluster_broker *cluster_brokers(const struct cluster *c, size_t *co
 	return c->brokers;
 }
 
-const struct cluster_broker *cluster_broker(const struct cluster *c, int32_t id)
+const struct cluster_broker *cluster_find_broker(const struct cluster *c, int32_t id)
 {
 	for (size_t i = 0; i < c->brokers_count; i++)
 		if (c->brokers[i].id == id)
@@ -1251,7 +1264,8 @@ const struct cluster_topic *cluster_topics(const struct cluster *c)
 	return c->topics;
 }
 
-const struct cluster_topic *cluster_topic(const struct cluster *c, const char *name, size_t len)
+const struct cluster_topic *cluster_find_topic(const struct cluster *c, const char *name,
+                                               size_t len)
 {
 	return find_topic(c, name, len);
 }

@@ -129,10 +129,11 @@ int64_t cluster_view_revision(const struct cluster *c);
 
 /* The live brokers, sorted by id. */
 const struct cluster_broker *cluster_brokers(const struct cluster *c, size_t *count);
-const struct cluster_broker *cluster_broker(const struct cluster *c, int32_t id);
+const struct cluster_broker *cluster_find_broker(const struct cluster *c, int32_t id);
 /* The topics, in no particular order: first, then ->next. */
 const struct cluster_topic *cluster_topics(const struct cluster *c);
-const struct cluster_topic *cluster_topic(const struct cluster *c, const char *name, size_t len);
+const struct cluster_topic *cluster_find_topic(const struct cluster *c, const char *name,
+                                               size_t len);
 /* Whether id is among the partition's replicas. */
 bool cluster_topic_has_replica(const struct cluster_topic *t, int32_t partition, int32_t id);
 

@@ -126,7 +126,7 @@ static struct topic *topic_new(const char *name, int32_t partitions, int16_t rf)
 	t->parts = calloc((size_t)partitions, sizeof(*t->parts));
 	t->slots = calloc((size_t)partitions, sizeof(*t->slots));
 	for (int32_t i = 0; t->slots && i < partitions; i++)
-		t->slots[i] = (struct pslot){ t, i, NULL };
+		t->slots[i] = (struct pslot){ t, i, NULL, NULL };
 	topic_config_init(&t->cfg);
 	t->internal = name[0] == '_' && name[1] == '_';
 	if (!t->name || !t->parts || !t->slots) {
@@ -322,7 +322,7 @@ static bool scan_data_dir(struct broker *b)
 			if (!slots)
 				continue;
 			for (int32_t k = 0; k <= index; k++)
-				slots[k] = (struct pslot){ t, k, NULL };
+				slots[k] = (struct pslot){ t, k, NULL, NULL };
 			t->slots = slots;
 			t->partitions_count = index + 1;
 		} else {
@@ -349,7 +349,9 @@ static int open_topic_partitions(struct broker *b, struct topic *t)
 		if (rc < 0)
 			return rc;
 		partition_set_progress(t->parts[i], b->progress, &t->slots[i]);
-		partition_become_leader(t->parts[i], 0);
+		/* A single broker leads everything in epoch 0; in a cluster the view says. */
+		if (!b->replicated)
+			partition_become_leader(t->parts[i], 0);
 		if (b->progress)
 			b->progress(t->parts[i], &t->slots[i]);
 	}
@@ -365,6 +367,7 @@ int broker_open(struct broker **out, struct reactor *r, const struct config *cfg
 		return -ENOMEM;
 	b->reactor = r;
 	b->cfg = cfg;
+	b->replicated = strcmp(config_str(cfg, CFG_METADATA_STORE), "local") != 0;
 	b->progress = progress;
 	b->partition_gone = partition_gone;
 	b->data_dir = strdup(config_str(cfg, CFG_LOG_DIRS));
@@ -506,7 +509,8 @@ static void open_done(struct io_job *job)
 	if (j->rc == 0) {
 		t->parts[j->index] = j->part;
 		partition_set_progress(j->part, b->progress, &t->slots[j->index]);
-		partition_become_leader(j->part, 0);
+		if (!b->replicated)
+			partition_become_leader(j->part, 0);
 		if (b->progress)
 			b->progress(j->part, &t->slots[j->index]);
 	} else {
@@ -551,7 +555,7 @@ int broker_create_topic(struct broker *b, struct kstr name, int32_t partitions,
 		*errmsg = "the number of partitions must be 1 to 10000";
 		return -ERANGE;
 	}
-	if (replication_factor != 1) {
+	if (replication_factor != 1 && !b->replicated) {
 		*errmsg = "this broker stands alone: the replication factor must be 1";
 		return -EDOM;
 	}

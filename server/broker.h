@@ -30,13 +30,15 @@
 enum topic_state { TOPIC_CREATING, TOPIC_LIVE, TOPIC_DELETING };
 
 struct waiter;
+struct replica_part;
 
-/* One partition's place in the broker: the progress callback's argument, and the requests
- * waiting on it (server/purgatory.c). */
+/* One partition's place in the broker: the progress callback's argument, the requests
+ * waiting on it (server/purgatory.c), and its role in a cluster (server/replica.c). */
 struct pslot {
 	struct topic *topic;
 	int32_t index;
 	struct waiter *waiters;
+	struct replica_part *rp; /* NULL: single broker, or not looked at yet */
 };
 
 struct topic {
@@ -48,6 +50,7 @@ struct topic {
 	struct topic_config cfg;
 	enum topic_state state;
 	bool internal;
+	bool in_cluster;  /* the cluster's view has had it (deleted here when the view loses it) */
 	unsigned opening; /* partitions still being opened by helper jobs */
 	struct broker *broker;
 	struct topic *hnext;
@@ -67,7 +70,8 @@ struct broker {
 	/* Called before a partition goes away (topic deletion), to answer its waiters. */
 	void (*partition_gone)(struct pslot *slot);
 	unsigned jobs_inflight;
-	void *owner; /* the server, for its callbacks */
+	bool replicated; /* in a cluster: the cluster checks replication factors, not the broker */
+	void *owner;     /* the server, for its callbacks */
 };
 
 /* Blocking: reads the checkpoint, adopts and opens every partition (recovery runs here). */

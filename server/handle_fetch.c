@@ -12,6 +12,10 @@
  * are read from the page cache straight into their place in the response buffer, then sent
  * (see DESIGN §4).
  *
+ * In a cluster only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere), a stale or future
+ * current_leader_epoch gets FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH, and a follower's fetch
+ * (replica_id >= 0) reads up to the written end and reports its position (server/replica.h).
+ *
  * Sessions (KIP-227) are not kept: every fetch is a full fetch and the answer's session id is
  * 0, which both clients accept.
  */
@@ -26,6 +30,7 @@
 #include "server/broker.h"
 #include "server/kafka_error.h"
 #include "server/purgatory.h"
+#include "server/replica.h"
 
 #include <string.h>
 
@@ -328,16 +333,26 @@ static bool read_part(struct fetch_state *st, struct fetch_part *fp)
 		st->error_seen = true;
 		return true;
 	}
+	struct topic *t = broker_topic(st->srv->broker, fp->topic);
+	int16_t code = replica_leader_check(st->srv, &t->slots[fp->in->partition],
+	                                    fp->in->current_leader_epoch);
+	if (code != KAFKA_NONE) {
+		out->error_code = code;
+		st->error_seen = true;
+		return true;
+	}
 	int64_t hw = partition_high_watermark(p);
 	out->high_watermark = out->last_stable_offset = hw;
 	out->log_start_offset = partition_log_start_offset(p);
+	/* Consumers read up to the high watermark, followers up to what is written. */
+	int64_t limit = replica_read_limit(st->srv, p, st->r.replica_id);
 	int64_t offset = fp->in->fetch_offset;
-	if (offset < out->log_start_offset || offset > hw) {
+	if (offset < out->log_start_offset || offset > limit) {
 		out->error_code = KAFKA_OFFSET_OUT_OF_RANGE;
 		st->error_seen = true;
 		return true;
 	}
-	if (st->budget == 0 || fp->in->partition_max_bytes <= 0 || offset == hw)
+	if (st->budget == 0 || fp->in->partition_max_bytes <= 0 || offset == limit)
 		return true;
 	uint64_t max = (uint64_t)fp->in->partition_max_bytes;
 	if (max > st->budget)
@@ -345,7 +360,7 @@ static bool read_part(struct fetch_state *st, struct fetch_part *fp)
 	memset(&fp->rd, 0, sizeof(fp->rd));
 	fp->rd.offset = offset;
 	fp->rd.max_bytes = (uint32_t)max;
-	fp->rd.max_offset = hw;
+	fp->rd.max_offset = limit;
 	fp->rd.done = read_done;
 	int rc = log_read_start(p, &fp->rd);
 	if (rc < 0) {
@@ -467,5 +482,15 @@ void handle_fetch(struct server *srv, struct request *req)
 	st->parts_count = n;
 	req->state = st;
 	req->release = fetch_release;
+	/* A follower's fetch offset is where its log ends: the leader's high watermark and ISR
+	 * follow from it. */
+	if (st->r.replica_id >= 0)
+		for (size_t i = 0; i < n; i++) {
+			struct topic *t = broker_topic(srv->broker, st->parts[i].topic);
+			int32_t idx = st->parts[i].in->partition;
+			if (t && t->state == TOPIC_LIVE && idx >= 0 && idx < t->partitions_count)
+				replica_follower_fetched(srv, &t->slots[idx], st->r.replica_id,
+				                         st->parts[i].in->fetch_offset);
+		}
 	evaluate(st);
 }

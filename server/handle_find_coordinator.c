@@ -1,12 +1,14 @@
 /*
  * server/handle_find_coordinator.c: FindCoordinator v0-2. A single broker coordinates every
- * group itself. Transactions are not implemented: their coordinator is not available.
- * (librdkafka 2.0.2 also needs this API in range to enable lz4, kafka-protocol.md §4.)
+ * group itself; in a cluster a group's coordinator is the leader of its __consumer_offsets
+ * partition (server/replica.h). Transactions are not implemented: their coordinator is not
+ * available. (librdkafka 2.0.2 also needs this API in range to enable lz4, kafka-protocol.md §4.)
  */
 #include "server/handlers.h"
 
 #include "protocol/errors.h"
 #include "protocol/find_coordinator.h"
+#include "server/replica.h"
 
 void handle_find_coordinator(struct server *srv, struct request *req)
 {
@@ -25,6 +27,11 @@ void handle_find_coordinator(struct server *srv, struct request *req)
 	if (r.key_type != 0) {
 		resp.error_code = KAFKA_COORDINATOR_NOT_AVAILABLE;
 		resp.error_message = KSTR("transactions are not supported");
+	} else if (srv->replicas) {
+		const char *host = "";
+		resp.error_code =
+		    replica_find_coordinator(srv, r.key, &resp.node_id, &host, &resp.port);
+		resp.host = kstr_from(host);
 	} else {
 		resp.node_id = (int32_t)config_int(srv->cfg, CFG_NODE_ID);
 		resp.host = kstr_from(srv->advertised_host);

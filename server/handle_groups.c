@@ -16,6 +16,7 @@
 #include "protocol/leave_group.h"
 #include "protocol/list_groups.h"
 #include "protocol/sync_group.h"
+#include "server/replica.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -140,6 +141,12 @@ void handle_join_group(struct server *srv, struct request *req)
 		.protocols_count = r.protocols_count,
 		.protocols = protos,
 	};
+	int16_t code = replica_group_check(srv, r.group_id);
+	if (code != KAFKA_NONE) {
+		struct group_join_result res = { .error_code = code, .generation_id = -1 };
+		joined(req, &res);
+		return;
+	}
 	/* The answer may come now or later; req must not be touched after this call. */
 	group_join(srv->groups, &in, clock_mono_ms(), joined, req);
 }
@@ -182,6 +189,11 @@ void handle_sync_group(struct server *srv, struct request *req)
 		.assignments_count = r.assignments_count,
 		.assignments = a,
 	};
+	int16_t code = replica_group_check(srv, r.group_id);
+	if (code != KAFKA_NONE) {
+		synced(req, code, NULL, 0);
+		return;
+	}
 	group_sync(srv->groups, &in, clock_mono_ms(), synced, req);
 }
 
@@ -194,10 +206,13 @@ void handle_heartbeat(struct server *srv, struct request *req)
 		request_fail(req, "malformed Heartbeat");
 		return;
 	}
+	int16_t code = replica_group_check(srv, r.group_id);
 	struct heartbeat_response resp = {
 		.error_code =
-		    group_heartbeat(srv->groups, r.group_id, r.member_id, r.group_instance_id,
-		                    r.generation_id, clock_mono_ms()),
+		    code != KAFKA_NONE
+		        ? code
+		        : group_heartbeat(srv->groups, r.group_id, r.member_id, r.group_instance_id,
+		                          r.generation_id, clock_mono_ms()),
 	};
 	heartbeat_response_encode(&req->resp, req->hdr.api_version, &resp);
 	request_finish(req);

@@ -12,6 +12,7 @@
 #include "protocol/list_offsets.h"
 #include "server/broker.h"
 #include "server/kafka_error.h"
+#include "server/replica.h"
 
 #include <string.h>
 
@@ -61,6 +62,10 @@ static bool answer_part(struct list_state *st, struct list_offsets_request_parti
 		out->error_code = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
 		return true;
 	}
+	struct topic *t = broker_topic(st->srv->broker, topic);
+	out->error_code = replica_leader_check(st->srv, &t->slots[in->partition_index], -1);
+	if (out->error_code != KAFKA_NONE)
+		return true;
 	if (in->timestamp == LIST_OFFSETS_EARLIEST) {
 		out->offset = partition_log_start_offset(p);
 		return true;

@@ -12,14 +12,15 @@
  *       where it ended; the current epoch ends at the LEO; an epoch newer than any known, or
  *       an empty cache, gives -1/-1; one older than the first gives itself and the first
  *       epoch's start offset.
- * Whether this broker leads the partition is not checked yet: a single broker leads all of
- * them (the cluster's leadership check belongs with the replica manager, issue 7).
+ * In a cluster only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere), and the fencing
+ * compares with the epoch the cluster gave it (server/replica.h).
  */
 #include "server/handlers.h"
 
 #include "protocol/errors.h"
 #include "protocol/offset_for_leader_epoch.h"
 #include "server/broker.h"
+#include "server/replica.h"
 
 void offset_for_leader_epoch_answer(const struct partition *p,
                                     const struct offset_for_leader_epoch_request_partition *in,
@@ -71,10 +72,26 @@ void handle_offset_for_leader_epoch(struct server *srv, struct request *req)
 			request_fail(req, "out of memory");
 			return;
 		}
-		for (int32_t i = 0; i < in->partitions_count; i++)
-			offset_for_leader_epoch_answer(
-			    broker_partition(srv->broker, in->topic, in->partitions[i].partition),
-			    &in->partitions[i], &out->partitions[i]);
+		for (int32_t i = 0; i < in->partitions_count; i++) {
+			const struct offset_for_leader_epoch_request_partition *pi =
+			    &in->partitions[i];
+			struct partition *p =
+			    broker_partition(srv->broker, in->topic, pi->partition);
+			offset_for_leader_epoch_answer(p, pi, &out->partitions[i]);
+			if (p && out->partitions[i].error_code == KAFKA_NONE) {
+				struct topic *tp = broker_topic(srv->broker, in->topic);
+				int16_t code = replica_leader_check(srv, &tp->slots[pi->partition],
+				                                    pi->current_leader_epoch);
+				if (code != KAFKA_NONE)
+					out->partitions[i] =
+					    (struct offset_for_leader_epoch_response_partition){
+						    .error_code = code,
+						    .partition = pi->partition,
+						    .leader_epoch = -1,
+						    .end_offset = -1,
+					    };
+			}
+		}
 	}
 	offset_for_leader_epoch_response_encode(&req->resp, req->hdr.api_version, &resp);
 	request_finish(req);

@@ -17,6 +17,7 @@
 #include "protocol/offset_fetch.h"
 #include "server/broker.h"
 #include "server/kafka_error.h"
+#include "server/replica.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -73,9 +74,11 @@ void handle_offset_commit(struct server *srv, struct request *req)
 		return;
 	}
 	int64_t now = clock_mono_ms();
-	int16_t group_code =
-	    group_commit_allowed(srv->groups, r.group_id, r.member_id, r.group_instance_id,
-	                         r.generation_id_or_member_epoch, now);
+	int16_t group_code = replica_group_check(srv, r.group_id);
+	if (group_code == KAFKA_NONE)
+		group_code =
+		    group_commit_allowed(srv->groups, r.group_id, r.member_id, r.group_instance_id,
+		                         r.generation_id_or_member_epoch, now);
 	size_t k = 0;
 	for (int32_t t = 0; t < r.topics_count; t++) {
 		struct offset_commit_request_topic *in = &r.topics[t];
@@ -221,6 +224,14 @@ void handle_offset_fetch(struct server *srv, struct request *req)
 		return;
 	}
 	struct offset_fetch_response resp = { 0 };
+	resp.error_code = replica_group_check(srv, r.group_id);
+	if (resp.error_code != KAFKA_NONE) {
+		/* Not the coordinator (v2+ carries the error at the top; earlier versions get
+		 * no partitions, which they treat as nothing committed). */
+		offset_fetch_response_encode(&req->resp, req->hdr.api_version, &resp);
+		request_finish(req);
+		return;
+	}
 	if (r.topics_count < 0) {
 		if (fetch_all(srv, req, r.group_id, &resp) < 0)
 			resp.topics = NULL;

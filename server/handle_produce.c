@@ -8,7 +8,11 @@
  *   acks=1   answered when the records are in the page cache (the append's done)
  *   acks=-1  answered when the high watermark passes them: on disk under flush.mode=fsync,
  *            written under interval and none (those modes trade durability away); a
- *            partition still waiting at timeout_ms answers REQUEST_TIMED_OUT
+ *            partition still waiting at timeout_ms answers REQUEST_TIMED_OUT. In a cluster
+ *            the high watermark also waits for every in-sync replica (server/replica.h),
+ *            the ISR must hold min.insync.replicas (else NOT_ENOUGH_REPLICAS, 19, before
+ *            appending), and a partition that stops leading meanwhile answers
+ *            NOT_LEADER_OR_FOLLOWER
  * A retried idempotent batch is answered with its original offsets once it is durable too.
  */
 #include "server/handlers.h"
@@ -22,6 +26,7 @@
 #include "server/broker.h"
 #include "server/kafka_error.h"
 #include "server/purgatory.h"
+#include "server/replica.h"
 
 struct produce_state;
 
@@ -32,6 +37,7 @@ struct produce_part {
 	struct produce_response_partition *out;
 	struct partition *part;
 	struct pslot *slot;
+	int32_t epoch; /* in a cluster: the leader epoch the append was made in */
 	bool appending;
 	bool waiting; /* linked in the purgatory, or unlinked by a deletion and not settled */
 	bool gone;
@@ -117,8 +123,12 @@ static void settle(struct io_op *op, int32_t res, uint32_t flags)
 			part_done(pp, KAFKA_NOT_LEADER_OR_FOLLOWER);
 		} else if (partition_failed(pp->part)) {
 			part_done(pp, KAFKA_KAFKA_STORAGE_ERROR);
+		} else if (!replica_still_leader(st->srv, pp->slot, pp->epoch)) {
+			/* Leadership moved (or this broker is fenced): whether the records
+			 * survive is the new leader's to say; the producer retries there. */
+			part_done(pp, KAFKA_NOT_LEADER_OR_FOLLOWER);
 		} else if (durable(pp)) {
-			part_done(pp, KAFKA_NONE);
+			part_done(pp, replica_acks_all_check(st->srv, pp->slot));
 		}
 	}
 	maybe_answer(st);
@@ -144,11 +154,15 @@ static void appended(struct partition_append *a, int err)
 	st->appending--;
 	if (err < 0) {
 		part_done(pp, kafka_error_from(err));
+	} else if (!replica_still_leader(st->srv, pp->slot, pp->epoch)) {
+		part_done(pp, KAFKA_NOT_LEADER_OR_FOLLOWER);
 	} else {
 		pp->out->base_offset = a->base_offset;
 		pp->out->log_append_time_ms = a->log_append_time;
-		if (st->r.acks != -1 || durable(pp))
+		if (st->r.acks != -1)
 			part_done(pp, KAFKA_NONE);
+		else if (durable(pp))
+			part_done(pp, replica_acks_all_check(st->srv, pp->slot));
 		else if (st->timed_out)
 			part_done(pp, KAFKA_REQUEST_TIMED_OUT);
 		else {
@@ -259,6 +273,11 @@ void handle_produce(struct server *srv, struct request *req)
 				continue;
 			}
 			pp->slot = &topic->slots[pd->index];
+			code = replica_produce_check(srv, pp->slot, st->r.acks, &pp->epoch);
+			if (code != KAFKA_NONE) {
+				part_done(pp, code);
+				continue;
+			}
 			/* The frame is the connection's own memory: stamping in place is allowed.
 			 */
 			pp->a.batches = (uint8_t *)pd->records.p;

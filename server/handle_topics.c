@@ -1,8 +1,9 @@
 /*
- * server/handle_topics.c: CreateTopics v0-4 and DeleteTopics v0-3. This broker is its own
- * controller. Creation answers once the new topics' partitions serve (or at timeout_ms), so
- * a client can produce right after; -1 partitions or replication factor mean the broker's
- * defaults, as kafkajs always sends.
+ * server/handle_topics.c: CreateTopics v0-4 and DeleteTopics v0-3. A single broker is its own
+ * controller; in a cluster the topic is written to the cluster's metadata (server/replica.h)
+ * and every replica creates its partitions from there. Creation answers once the new topics'
+ * partitions serve (or at timeout_ms), so a client can produce right after; -1 partitions or
+ * replication factor mean the broker's defaults, as kafkajs always sends.
  */
 #include "server/handlers.h"
 
@@ -12,6 +13,7 @@
 #include "protocol/delete_topics.h"
 #include "protocol/errors.h"
 #include "server/broker.h"
+#include "server/replica.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -115,6 +117,10 @@ static int16_t create_one(struct server *srv, struct create_state *st, bool vali
                           struct create_topics_creatable_topic *t, struct kstr *message)
 {
 	int32_t node = (int32_t)config_int(srv->cfg, CFG_NODE_ID);
+	if (t->assignments_count > 0 && srv->replicas) {
+		*message = KSTR("manual replica assignments are not supported in a cluster yet");
+		return KAFKA_INVALID_REPLICA_ASSIGNMENT;
+	}
 	if (t->assignments_count > 0) {
 		/* A manual assignment: every replica must be this broker. */
 		if (t->num_partitions != -1 || t->replication_factor != -1) {
@@ -149,8 +155,11 @@ static int16_t create_one(struct server *srv, struct create_state *st, bool vali
 	}
 	const char *msg = NULL;
 	st->pending++;
-	int rc = broker_create_topic(srv->broker, t->name, t->num_partitions, t->replication_factor,
-	                             &tc, topic_created, st, &msg);
+	int rc = srv->replicas
+	             ? replica_create_topic(srv, t->name, t->num_partitions, t->replication_factor,
+	                                    &tc, topic_created, st, &msg)
+	             : broker_create_topic(srv->broker, t->name, t->num_partitions,
+	                                   t->replication_factor, &tc, topic_created, st, &msg);
 	topic_config_free(&tc);
 	if (rc == 0)
 		return KAFKA_NONE;
@@ -235,7 +244,8 @@ void handle_delete_topics(struct server *srv, struct request *req)
 	}
 	for (int32_t i = 0; i < r.topic_names_count; i++) {
 		resp.responses[i].name = r.topic_names[i];
-		int rc = broker_delete_topic(srv->broker, r.topic_names[i]);
+		int rc = srv->replicas ? replica_delete_topic(srv, r.topic_names[i])
+		                       : broker_delete_topic(srv->broker, r.topic_names[i]);
 		resp.responses[i].error_code =
 		    rc == 0 ? KAFKA_NONE : KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
 	}

@@ -10,6 +10,7 @@
 #include "base/assert.h"
 #include "base/diag.h"
 #include "base/errors.h"
+#include "server/replica.h"
 #include "server/server_main.h"
 
 #include <signal.h>
@@ -73,10 +74,6 @@ static int configure(struct config *cfg, int argc, char **argv)
 		fprintf(stderr, "taped: %s\n", err);
 		return 1;
 	}
-	if (strcmp(config_str(cfg, CFG_METADATA_STORE), "local") != 0) {
-		fprintf(stderr, "taped: metadata.store: only local is available in this build\n");
-		return 1;
-	}
 	return 0;
 }
 
@@ -117,11 +114,12 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	reactor_read(r, &sig.op, signalled, sig.fd, &sig.info, sizeof(sig.info), 0);
 	while (!sig.fired) {
-		rc = reactor_run_once(r, -1);
+		rc = reactor_run_once(r, srv.replicas ? 100 * 1000000 : -1);
 		if (rc < 0) {
 			diag_error("reactor: %s", tape_strerror(rc));
 			break;
 		}
+		replica_main_loop(&srv);
 	}
 	diag_info("signal %u: stopping", sig.info.ssi_signo);
 	server_stop(&srv);

@@ -16,6 +16,7 @@
 #include "log/compaction.h"
 #include "server/broker.h"
 #include "server/purgatory.h"
+#include "server/replica.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -27,18 +28,27 @@ int listener_parse(const char *spec, char *host, size_t hostlen, int *port);
  * never sees a record a crash could take back), what is written under interval and none. */
 static void progress(struct partition *p, void *arg)
 {
-	int64_t hw = partition_config(p)->flush_mode == FLUSH_FSYNC ? partition_durable_end(p)
-	                                                            : partition_written_end(p);
-	partition_set_high_watermark(p, hw);
 	struct pslot *slot = arg;
-	purgatory_wake(slot, false);
 	struct server *srv = slot->topic->broker ? slot->topic->broker->owner : NULL;
+	if (srv && srv->replicas) {
+		/* In a cluster the leader's followers set it, and a follower's leader. */
+		replica_progress(srv, slot);
+	} else {
+		int64_t hw = partition_config(p)->flush_mode == FLUSH_FSYNC
+		                 ? partition_durable_end(p)
+		                 : partition_written_end(p);
+		partition_set_high_watermark(p, hw);
+	}
+	purgatory_wake(slot, false);
 	if (srv && srv->offsets && slot->topic == srv->offsets_topic)
 		offset_store_progress(srv->offsets, slot->index);
 }
 
 static void gone(struct pslot *slot)
 {
+	struct server *srv = slot->topic->broker ? slot->topic->broker->owner : NULL;
+	if (srv)
+		replica_gone(srv, slot);
 	purgatory_wake(slot, true);
 }
 
@@ -149,6 +159,9 @@ static int open_offsets(struct server *srv)
 	srv->offsets_topic->internal = true;
 	struct offset_store_config ocfg;
 	offset_store_config_default(&ocfg);
+	/* The high watermark is what a single broker has durable, and in a cluster what every
+	 * in-sync replica has: a commit is acknowledged once it passes. */
+	ocfg.wait_for_high_watermark = true;
 	rc = offset_store_open(srv->reactor, srv->offsets_topic->parts,
 	                       srv->offsets_topic->partitions_count, &ocfg, &srv->offsets);
 	if (rc == 0)
@@ -212,6 +225,14 @@ int server_start(struct server *srv, struct reactor *r, struct config *cfg)
 	srv->advertised_port = port ? port : srv->port;
 	if (!srv->advertised_host[0])
 		snprintf(srv->advertised_host, sizeof(srv->advertised_host), "localhost");
+	if (strcmp(config_str(cfg, CFG_METADATA_STORE), "local") != 0) {
+		rc = replicas_start(srv);
+		if (rc < 0) {
+			listeners_close(srv);
+			broker_close(srv->broker);
+			return rc;
+		}
+	}
 	reactor_timer_start(r, &srv->group_timer, group_tick_fired, GROUP_TICK_MS * 1000000u);
 	reactor_timer_start(r, &srv->housekeeping, housekeeping,
 	                    (uint64_t)config_int(cfg, CFG_RETENTION_CHECK_INTERVAL_MS) * 1000000u);
@@ -235,6 +256,8 @@ static bool requests_in_flight(const struct server *srv)
 
 void server_stop(struct server *srv)
 {
+	/* In a cluster, leadership moves away first (controlled shutdown). */
+	replicas_stop(srv);
 	diag_info("stopping: answering requests in flight");
 	srv->stopping = true;
 	listeners_close(srv);

@@ -32,6 +32,7 @@
 struct broker;
 struct group_coordinator;
 struct offset_store;
+struct replicas;
 struct topic;
 struct conn;
 struct server;
@@ -129,6 +130,7 @@ struct server {
 	struct broker *broker;
 	struct group_coordinator *groups;
 	struct offset_store *offsets; /* committed offsets, in __consumer_offsets */
+	struct replicas *replicas;    /* in a cluster (server/replica.h); NULL: single broker */
 	struct topic *offsets_topic;
 	struct io_timer group_timer; /* the coordinator's deadlines */
 	struct listener listeners[LISTENERS_MAX];
