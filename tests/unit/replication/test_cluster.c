@@ -143,7 +143,7 @@ struct pwait {
 static bool state_is(void *arg)
 {
 	struct pwait *w = arg;
-	const struct cluster_topic *t = cluster_topic(w->c, w->topic, strlen(w->topic));
+	const struct cluster_topic *t = cluster_find_topic(w->c, w->topic, strlen(w->topic));
 	if (!t)
 		return false;
 	const struct cluster_pstate *s = &t->states[w->partition];
@@ -209,7 +209,7 @@ Test(cluster, elections, .init = setup, .fini = teardown)
 	cr_assert_eq(cluster_create_topic(t.c[1], "orders", 3, 3, 0, NULL, NULL, op_done, NULL), 0);
 	cr_assert(wait_for(done_set, NULL, 10));
 	cr_assert_eq(done_err, 0);
-	const struct cluster_topic *ct = cluster_topic(t.c[1], "orders", 6);
+	const struct cluster_topic *ct = cluster_find_topic(t.c[1], "orders", 6);
 	cr_assert(ct, "the creator's view has it when done runs");
 	cr_assert_eq(ct->partitions_count, 3);
 	int leaders[3] = { 0 };
