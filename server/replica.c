@@ -525,6 +525,21 @@ static void step_down(void *arg, struct topic *t)
 	}
 }
 
+/* At the end of the stop: nothing refers to the partitions' replica state any more. */
+static void forget_parts(void *arg, struct topic *t)
+{
+	(void)arg;
+	for (int32_t i = 0; i < t->partitions_count; i++) {
+		struct replica_part *rp = t->slots[i].rp;
+		if (!rp)
+			continue;
+		t->slots[i].rp = NULL;
+		rp->orphan = true;
+		rp->following = rp->unfollowing = rp->isr_writing = false;
+		rp_maybe_free(rp);
+	}
+}
+
 void replicas_stop(struct server *srv)
 {
 	struct replicas *R = srv->replicas;
@@ -558,6 +573,7 @@ void replicas_stop(struct server *srv)
 		srv->replicas = NULL; /* leaked on purpose: callbacks may still come */
 		return;
 	}
+	broker_each_topic(srv->broker, forget_parts, R);
 	srv->replicas = NULL;
 	free(R);
 }

@@ -543,7 +543,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "history_client: cannot open %s: %s\n", o.out, strerror(errno));
 		return 1;
 	}
-	setvbuf(hist, NULL, _IOFBF, 1 << 16);
+	/* Line buffered, with room for any one line: every line leaves in one write() on an
+	 * O_APPEND descriptor, so recorders sharing the file never interleave inside a line (a
+	 * full buffer flushed mid-line did, once a burst of delivery reports passed 64 KiB). */
+	static char line_buf[1 << 16];
+	setvbuf(hist, line_buf, _IOLBF, sizeof(line_buf));
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
