@@ -29,6 +29,7 @@ for id in 0 1 2; do
 		offsets.topic.replication.factor=3 replica.lag.time.max.ms=3000 \
 		broker.session.timeout.ms=4000
 done
+wait_brokers 3
 timeout 30 "$TAPE" topics -b "$(cluster_bootstrap)" create bounce -p 1 -r 3 2>"$work/create.err" ||
 	fail "create: $(cat "$work/create.err")"
 wait_isr bounce 0 3
