@@ -110,6 +110,7 @@ struct replica_fetcher {
 	struct fetcher_config cfg;
 	char client_id[32];
 	struct fetcher_leader *leaders;
+	unsigned leaders_freeing; /* unlinked, their free deferred: f outlives them */
 	bool destroying;
 	void (*destroy_done)(void *);
 	void *destroy_arg;
@@ -950,7 +951,9 @@ static void leader_free_deferred(struct io_op *op, int32_t res, uint32_t flags)
 	free(l->in);
 	free(l->host);
 	free(l);
-	if (f->destroying && !f->leaders) {
+	/* The last of the leaders to go ends the destruction (several may be freed in one turn:
+	 * the first of them must not free f under the others). */
+	if (--f->leaders_freeing == 0 && f->destroying && !f->leaders) {
 		f->destroy_done(f->destroy_arg);
 		free(f);
 	}
@@ -966,6 +969,7 @@ static void leader_maybe_free(struct fetcher_leader *l)
 		pp = &(*pp)->next;
 	*pp = l->next;
 	l->freeing = true;
+	l->f->leaders_freeing++;
 	reactor_defer(l->f->r, &l->free_op, leader_free_deferred, 0);
 }
 
@@ -1097,7 +1101,9 @@ void fetcher_destroy(struct replica_fetcher *f, void (*done)(void *), void *arg)
 	f->destroy_done = done;
 	f->destroy_arg = arg;
 	if (!f->leaders) {
-		reactor_defer(f->r, &f->destroy_op, destroy_deferred, 0);
+		/* With a leader's free still deferred, that free ends the destruction. */
+		if (!f->leaders_freeing)
+			reactor_defer(f->r, &f->destroy_op, destroy_deferred, 0);
 		return;
 	}
 	for (struct fetcher_leader *l = f->leaders, *next; l; l = next) {

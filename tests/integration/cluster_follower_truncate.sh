@@ -2,9 +2,11 @@
 # tests/integration/cluster_follower_truncate.sh: a follower whose log tail was damaged on disk
 # heals from its leader. Three brokers, a topic with three replicas (min.insync.replicas=2);
 # records in leader epoch 0, a leader bounce (SIGKILL, a new leader in epoch 1, the old one
-# back), records in epoch 1. Then one follower that was never restarted (so its recovery point
-# is below everything damaged: D6 does not apply) is killed with SIGKILL and its active .log
-# damaged, three times, with more records produced each time while it is down:
+# back), records in epoch 1. The third broker, a follower of both leaders, stops cleanly
+# (SIGTERM, exit status 0) and comes back. Then, with records produced after that restart (so
+# the follower's recovery point is below everything damaged: D6 does not apply), it is killed
+# with SIGKILL and its active .log damaged, three times, more records produced each time while
+# it is down:
 #   A  the file cut in the middle of its last batch (truncate -s);
 #   B  random bytes written over the records of its last two batches (dd conv=notrunc);
 #   C  a fake batch appended after its last one: a copy of that batch restamped (base offset
@@ -32,8 +34,15 @@ for id in 0 1 2; do
 		broker.session.timeout.ms=3000
 done
 B=$(cluster_bootstrap)
-timeout 30 "$TAPE" topics -b "$B" create t -p 1 -r 3 -c min.insync.replicas=2 \
-	2>"$work/create.err" || fail "create: $(cat "$work/create.err")"
+# Until every broker's registration is in the view of the one asked (else "the replication
+# factor is above the live brokers").
+for ((i = 0; ; i++)); do
+	timeout 30 "$TAPE" topics -b "$B" create t -p 1 -r 3 -c min.insync.replicas=2 \
+		2>"$work/create.err" >/dev/null && break
+	[ "$i" -lt 50 ] && grep -q 'above the live brokers' "$work/create.err" ||
+		fail "create: $(cat "$work/create.err")"
+	sleep 0.2
+done
 wait_isr t 0 3
 
 total=0
@@ -101,12 +110,20 @@ wait_leader t 0 30 "$leader0"
 produce 400 e1a
 restart_broker "$leader0"
 wait_isr t 0 3 60
-produce 200 e1b
 read -r leader epoch _ <<<"$(partition_state t 0)"
 [ "$epoch" -ge 1 ] || fail "the bounce did not move the epoch: $(partition_state t 0)"
 follower=
 for id in 0 1 2; do [ "$id" -ne "$leader" ] && [ "$id" -ne "$leader0" ] && follower=$id; done
-echo "$TEST_NAME: leader $leader in epoch $epoch; damaging follower $follower (never restarted)"
+# The follower followed the old leader, then the new one: its controlled shutdown frees both
+# of the fetcher's leader connections (this used to free the fetcher twice: abort on SIGTERM).
+stop_broker "$follower"
+rc=$?
+[ "$rc" -eq 0 ] || fail "broker $follower's controlled shutdown exited $rc: $(tail -3 "$work/broker-$follower.err")"
+restart_broker "$follower"
+wait_isr t 0 3 60
+# Everything damaged below is produced after that restart, above the follower's recovery point.
+produce 200 e1b
+echo "$TEST_NAME: leader $leader in epoch $epoch; damaging follower $follower"
 wait_same_logs "before damage"
 epochs=$(layout "$(active_log "$leader")" | awk '{ print $4 }' | sort -u | tr '\n' ' ')
 [ "$epochs" = "0 $epoch " ] || fail "the log's batches are in epochs '$epochs', want 0 and $epoch"
