@@ -525,6 +525,19 @@ static void step_down(void *arg, struct topic *t)
 	}
 }
 
+/* After the shutdown: nothing follows, writes or waits any more; each partition's state goes. */
+static void free_parts(void *arg, struct topic *t)
+{
+	(void)arg;
+	for (int32_t i = 0; i < t->partitions_count; i++) {
+		struct replica_part *rp = t->slots[i].rp;
+		if (!rp)
+			continue;
+		t->slots[i].rp = NULL;
+		free(container_of(rp, struct rp_owned, rp));
+	}
+}
+
 void replicas_stop(struct server *srv)
 {
 	struct replicas *R = srv->replicas;
@@ -558,6 +571,7 @@ void replicas_stop(struct server *srv)
 		srv->replicas = NULL; /* leaked on purpose: callbacks may still come */
 		return;
 	}
+	broker_each_topic(srv->broker, free_parts, R);
 	srv->replicas = NULL;
 	free(R);
 }
