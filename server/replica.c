@@ -108,6 +108,11 @@ static void leader_update_hw(struct replica_part *rp)
 	if (hw != partition_high_watermark(p)) {
 		partition_set_high_watermark(p, hw);
 		purgatory_wake(rp->slot, false);
+		/* Commits wait for the high watermark (offsets.h): here the followers move it, not
+		 * the partition's own progress, so the coordinator's store must be told. */
+		struct server *srv = rp_owner(rp)->srv;
+		if (srv->offsets && rp->slot->topic == srv->offsets_topic)
+			offset_store_progress(srv->offsets, rp->slot->index);
 	}
 }
 
