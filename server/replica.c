@@ -203,6 +203,12 @@ static void follower_error(struct fetcher_partition *fp, int16_t code)
 
 static void set_role(struct replica_part *rp, enum replica_role role, int32_t leader, int32_t epoch)
 {
+	/* A coordinator losing its offsets partition fails the commits not yet replicated. */
+	struct server *srv = rp_owner(rp)->srv;
+	if (srv->offsets && rp->slot->topic == srv->offsets_topic &&
+	    (rp->role == ROLE_LEADER) != (role == ROLE_LEADER))
+		offset_store_abandon(srv->offsets, rp->slot->index,
+		                     role == ROLE_LEADER ? 0 : -TAPE_ENOTLEADER);
 	if (rp->role != role || rp->leader_epoch != epoch || rp->leader_id != leader) {
 		if (rp->role != role)
 			diag_info("%s-%d: %s (leader %d, epoch %d)", rp->slot->topic->name,
