@@ -504,6 +504,16 @@ static int open_segments(struct partition *p, int64_t *bases, unsigned n, int64_
 		bool last = i == (int)p->segs_count - 1;
 		int rc =
 		    segment_load_indexes(p->segs[i], p->dir, p->cfg.index_interval_bytes, last);
+		if (rc == -TAPE_ECORRUPT || rc == -TAPE_EBADBATCH || rc == -TAPE_ECRC) {
+			/* Damaged after it was synced (even after a clean shutdown): the scan
+			 * below quarantines what is bad there instead of the broker refusing to
+			 * start over one partition (D6). */
+			diag_warn(
+			    "%s: segment %lld fails its checks at open (%s); scanning from it",
+			    p->dir, (long long)p->segs[i]->base_offset, tape_strerror(rc));
+			scan_from = i;
+			break;
+		}
 		if (rc < 0)
 			return rc;
 	}
