@@ -26,6 +26,11 @@
 #                               broker accepts connections but answers nothing) until CONT
 #   restart_broker ID           start_broker again with the same directory, port and overrides
 #   cluster_bootstrap           prints 127.0.0.1:p0,127.0.0.1:p1,... of the brokers started
+#   create_topic NAME [tape topics create options...]
+#                               creates a topic through the brokers started, retrying for 15 s
+#                               while the brokers are still joining (a broker listens before it
+#                               has registered: "the replication factor is above the live
+#                               brokers"); fails on any other error
 #   partition_state TOPIC PART  prints "LEADER EPOCH REPLICAS ISR" (lists comma-separated) from
 #                               `tape topics describe`; nothing when it cannot be asked
 #   leader_of TOPIC PART        prints the leader's node id (-1: none)
@@ -210,6 +215,16 @@ cluster_bootstrap() {
 		list+=${list:+,}127.0.0.1:${BROKER_PORT[$id]}
 	done
 	echo "$list"
+}
+
+create_topic() {
+	local i out
+	for ((i = 0; i < 75; i++)); do
+		out=$(timeout 30 "$TAPE" topics -b "$(cluster_bootstrap)" create "$@" 2>&1) && return 0
+		grep -q 'above the live brokers' <<<"$out" || break
+		sleep 0.2
+	done
+	fail "create topic $1: $out"
 }
 
 # The partition's line of `tape topics describe`: "\tTopic: t\tPartition: p\tLeader: l\t

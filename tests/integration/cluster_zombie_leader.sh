@@ -37,8 +37,7 @@ for id in 0 1 2; do
 	start_broker "$work" "$id" default.replication.factor=3 offsets.topic.replication.factor=3 \
 		replica.lag.time.max.ms=2000 broker.session.timeout.ms=$SESSION_MS
 done
-timeout 30 "$TAPE" topics -b "$(cluster_bootstrap)" create zombie -p 1 -r 3 \
-	-c min.insync.replicas=2 2>"$work/create.err" || fail "create: $(cat "$work/create.err")"
+create_topic zombie -p 1 -r 3 -c min.insync.replicas=2
 wait_isr zombie 0 3
 
 h=$work/history.jsonl

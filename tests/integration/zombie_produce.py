@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """tests/integration/zombie_produce.py: produces straight to one broker with raw frames, never
 following metadata elsewhere (a real client would go to whoever the metadata names leader),
-for cluster_zombie_leader.sh.
+for cluster_zombie_leader.sh and cluster_etcd_restart.sh.
 
   zombie_produce.py connect HOST PORT TOPIC PARTITION PREFIX GO
       connects and sends two Produce v7 requests (acks=1 and acks=-1, values PREFIX-acks1 and
