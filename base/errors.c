@@ -27,6 +27,7 @@ static const char *const project_messages[TAPE_ERRNO_END - TAPE_ERRNO_BASE] = {
 	[TAPE_EVERSION - TAPE_ERRNO_BASE] = "no API version both sides support",
 	[TAPE_ECOMPACTED - TAPE_ERRNO_BASE] = "revision compacted",
 	[TAPE_EMETASTORE - TAPE_ERRNO_BASE] = "the metadata store answered an error",
+	[TAPE_ENOTLEADER - TAPE_ERRNO_BASE] = "this broker no longer leads the partition",
 };
 
 const char *tape_strerror(int err)

@@ -33,6 +33,7 @@ enum tape_errno {
 	TAPE_EVERSION,                   /* client: no version of an API both sides support */
 	TAPE_ECOMPACTED,                 /* metastore: the revision asked for was compacted away */
 	TAPE_EMETASTORE,                 /* metastore: etcd answered an error tape does not map */
+	TAPE_ENOTLEADER,                 /* this broker stopped leading the partition */
 	TAPE_ERRNO_END
 };
 

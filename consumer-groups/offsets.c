@@ -438,6 +438,7 @@ struct store_part {
 	uint32_t ops;
 	bool draining;
 	bool again;
+	int abandoned; /* 0, or the error ops not yet past the high watermark get */
 };
 
 struct offset_store {
@@ -959,6 +960,8 @@ static void drain(struct offset_store *st, struct store_part *sp)
 				break;
 			else if (op_durable(op))
 				err = 0;
+			else if (sp->abandoned)
+				err = sp->abandoned;
 			else if (partition_failed(sp->part))
 				err =
 				    -TAPE_EFAILED; /* written, but it will never be durable (D4) */
@@ -973,6 +976,14 @@ static void drain(struct offset_store *st, struct store_part *sp)
 		}
 	} while (sp->again);
 	sp->draining = false;
+}
+
+void offset_store_abandon(struct offset_store *st, int32_t index, int err)
+{
+	ASSERT(index >= 0 && index < st->parts_count && err <= 0);
+	st->parts[index].abandoned = err;
+	if (err)
+		drain(st, &st->parts[index]);
 }
 
 void offset_store_progress(struct offset_store *st, int32_t index)

@@ -152,6 +152,10 @@ int32_t offset_store_partitions_count(const struct offset_store *store);
 /* The partition index that holds group (offset_group_partition over the store's count). */
 int32_t offset_store_partition_of(const struct offset_store *store, struct kstr group);
 
+/* Partition index stopped being led here (err, e.g. -TAPE_ENOTLEADER): operations the high
+ * watermark has not passed fail with err now and as their appends finish, since the records
+ * may be truncated away and the offsets after them be someone else's. err 0: led again. */
+void offset_store_abandon(struct offset_store *store, int32_t index, int err);
 /* Call from partition index's progress callback (written end, durable end or failure moved):
  * answers the operations whose batches became durable, or failed. */
 void offset_store_progress(struct offset_store *store, int32_t index);

@@ -154,7 +154,7 @@ A $n-broker tape cluster runs; its data and logs are in $dir.
   bootstrap: $(bootstrap)
   $build/bin/tape topics -b $(bootstrap) create demo -p 3 -r $((n < 3 ? n : 3))
   $build/bin/tape topics -b $(bootstrap) describe demo     # leaders, replicas, ISR, epochs
-  etcdctl --endpoints 127.0.0.1:$etcd_port get --prefix tape/   # the cluster's metadata
+  etcdctl --endpoints 127.0.0.1:$etcd_port get --prefix /tape/   # the cluster's metadata
   scripts/run-cluster.sh stop --dir $dir
 MSG
 	;;

@@ -347,12 +347,16 @@ static bool read_part(struct fetch_state *st, struct fetch_part *fp)
 	/* Consumers read up to the high watermark, followers up to what is written. */
 	int64_t limit = replica_read_limit(st->srv, p, st->r.replica_id);
 	int64_t offset = fp->in->fetch_offset;
-	if (offset < out->log_start_offset || offset > limit) {
+	/* Kafka's range is [log start, LEO]: an offset between the high watermark and the end
+	 * is not out of range, it just has nothing to read yet. A new leader's high watermark
+	 * can trail what its predecessor told consumers until its followers report in; resetting
+	 * those consumers would be wrong. */
+	if (offset < out->log_start_offset || offset > partition_log_end_offset(p)) {
 		out->error_code = KAFKA_OFFSET_OUT_OF_RANGE;
 		st->error_seen = true;
 		return true;
 	}
-	if (st->budget == 0 || fp->in->partition_max_bytes <= 0 || offset == limit)
+	if (st->budget == 0 || fp->in->partition_max_bytes <= 0 || offset >= limit)
 		return true;
 	uint64_t max = (uint64_t)fp->in->partition_max_bytes;
 	if (max > st->budget)

@@ -39,8 +39,12 @@ static void commit_answer(struct commit_state *st)
 
 static int16_t commit_error(int err)
 {
-	/* A commit too large for the view or one batch: Kafka's answer for oversized commits. */
-	return err == -TAPE_ETOOLARGE ? KAFKA_INVALID_COMMIT_OFFSET_SIZE : kafka_error_from(err);
+	/* A commit too large for the view or one batch: Kafka's answer for oversized commits. A
+	 * coordinator that lost its offsets partition before the commit was replicated: the
+	 * member finds the new coordinator and commits again. */
+	return err == -TAPE_ETOOLARGE    ? KAFKA_INVALID_COMMIT_OFFSET_SIZE
+	       : err == -TAPE_ENOTLEADER ? KAFKA_NOT_COORDINATOR
+	                                 : kafka_error_from(err);
 }
 
 static void committed(void *arg, int err)

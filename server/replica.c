@@ -108,6 +108,11 @@ static void leader_update_hw(struct replica_part *rp)
 	if (hw != partition_high_watermark(p)) {
 		partition_set_high_watermark(p, hw);
 		purgatory_wake(rp->slot, false);
+		/* Commits wait for the high watermark (offsets.h): here the followers move it, not
+		 * the partition's own progress, so the coordinator's store must be told. */
+		struct server *srv = rp_owner(rp)->srv;
+		if (srv->offsets && rp->slot->topic == srv->offsets_topic)
+			offset_store_progress(srv->offsets, rp->slot->index);
 	}
 }
 
@@ -198,6 +203,12 @@ static void follower_error(struct fetcher_partition *fp, int16_t code)
 
 static void set_role(struct replica_part *rp, enum replica_role role, int32_t leader, int32_t epoch)
 {
+	/* A coordinator losing its offsets partition fails the commits not yet replicated. */
+	struct server *srv = rp_owner(rp)->srv;
+	if (srv->offsets && rp->slot->topic == srv->offsets_topic &&
+	    (rp->role == ROLE_LEADER) != (role == ROLE_LEADER))
+		offset_store_abandon(srv->offsets, rp->slot->index,
+		                     role == ROLE_LEADER ? 0 : -TAPE_ENOTLEADER);
 	if (rp->role != role || rp->leader_epoch != epoch || rp->leader_id != leader) {
 		if (rp->role != role)
 			diag_info("%s-%d: %s (leader %d, epoch %d)", rp->slot->topic->name,

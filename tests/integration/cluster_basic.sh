@@ -22,6 +22,7 @@ for id in 0 1 2; do
 	start_broker "$work" "$id" default.replication.factor=3 replica.lag.time.max.ms=2000 \
 		broker.session.timeout.ms=3000
 done
+wait_brokers 3
 B=$(cluster_bootstrap)
 timeout 30 "$TAPE" topics -b "$B" create t -p 1 -r 3 -c min.insync.replicas=2 \
 	2>"$work/create.err" || fail "create: $(cat "$work/create.err")"

@@ -42,6 +42,7 @@ for id in 0 1 2; do
 		offsets.topic.replication.factor=3 replica.lag.time.max.ms=3000 \
 		broker.session.timeout.ms=4000
 done
+wait_brokers 3
 create_topic bounce -p 1 -r 3
 wait_isr bounce 0 3
 

@@ -25,6 +25,7 @@
 #                               broker sent STOP is left out of cluster_bootstrap (a stopped
 #                               broker accepts connections but answers nothing) until CONT
 #   restart_broker ID           start_broker again with the same directory, port and overrides
+#   wait_brokers N [SECS]       until every started broker's Metadata lists N brokers (30 s)
 #   cluster_bootstrap           prints 127.0.0.1:p0,127.0.0.1:p1,... of the brokers started
 #   create_topic NAME [tape topics create options...]
 #                               creates a topic through the brokers started, retrying for 15 s
@@ -227,6 +228,23 @@ create_topic() {
 	fail "create topic $1: $out"
 }
 
+# Until every broker's Metadata lists N live brokers (registration in etcd follows "listening
+# on" by a moment, longer under ASan): topics created before would find too few brokers.
+wait_brokers() {
+	local want=$1 secs=${2:-30} i id n ok
+	for ((i = 0; i < secs * 5; i++)); do
+		ok=1
+		for id in "${!BROKER_PORT[@]}"; do
+			n=$(timeout 5 kcat -L -b "127.0.0.1:${BROKER_PORT[$id]}" 2>/dev/null |
+				grep -c 'broker [0-9]* at')
+			[ "$n" -eq "$want" ] || ok=0
+		done
+		[ $ok -eq 1 ] && return 0
+		sleep 0.2
+	done
+	fail "the brokers never all listed $want live brokers"
+}
+
 # The partition's line of `tape topics describe`: "\tTopic: t\tPartition: p\tLeader: l\t
 # Replicas: r\tIsr: i\tLeaderEpoch: e".
 partition_state() {
@@ -291,10 +309,22 @@ cluster_stop_all() {
 }
 
 cluster_cleanup() {
-	local id
+	local id status=$? bad=
 	for id in "${!BROKER_PID[@]}"; do
 		[ -n "${BROKER_PID[$id]}" ] && stop_broker "$id"
 	done
 	stop_etcd
-	return 0
+	# A sanitizer report from any broker, in any of its runs, fails the test (under make
+	# asan a broker that passed every check but corrupted memory is a failure).
+	for id in "${!BROKER_DIR[@]}"; do
+		if grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+			"${BROKER_DIR[$id]}/broker-$id.err" 2>/dev/null; then
+			echo "$TEST_NAME: FAIL: broker $id: sanitizer report:" >&2
+			grep -m5 -A12 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+				"${BROKER_DIR[$id]}/broker-$id.err" >&2
+			bad=1
+		fi
+	done
+	[ -n "$bad" ] && exit 1
+	return $status
 }

@@ -45,11 +45,15 @@ static struct offset_store *store;
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
 
+/* Set by a test that moves the high watermark itself, as a cluster's leader does. */
+static bool hw_by_hand;
+
 static void progress(struct partition *p, void *arg)
 {
 	int64_t hw = partition_config(p)->flush_mode == FLUSH_FSYNC ? partition_durable_end(p)
 	                                                            : partition_written_end(p);
-	partition_set_high_watermark(p, hw);
+	if (!hw_by_hand)
+		partition_set_high_watermark(p, hw);
 	if (store)
 		offset_store_progress(store, *(int32_t *)arg);
 }
@@ -1119,4 +1123,37 @@ Test(offsets, load_reads_kafka_batches_and_skips_what_is_not_an_offset)
 	cr_assert_eq(fetched("g", "t", 3), -1);
 	cr_assert_eq(fetched(stray, "t", 0), -1);
 	cr_assert_eq(offset_store_groups_count(store), 1);
+}
+
+/* In a cluster a commit waits for the high watermark (every in-sync replica); a coordinator
+ * that stops leading the partition first fails it, and leads again cleanly. */
+Test(offsets, high_watermark_wait_and_abandon)
+{
+	scfg.wait_for_high_watermark = true;
+	hw_by_hand = true;
+	start();
+	struct offset_commit_entry e = entry("t", 0, 42, "");
+	struct done_rec d = { 0 };
+	int32_t idx = offset_store_partition_of(store, KSTR("g"));
+	cr_assert_eq(offset_store_commit(store, KSTR("g"), &e, 1, 1000, on_done, &d), 1);
+	cr_assert_eq(reactor_drain(r), 0);
+	offset_store_progress(store, idx);
+	cr_assert_eq(d.calls, 0, "durable here, but the high watermark has not passed it");
+	offset_store_abandon(store, idx, -TAPE_ENOTLEADER);
+	cr_assert_eq(d.calls, 1);
+	cr_assert_eq(d.err, -TAPE_ENOTLEADER);
+	struct offset_committed c;
+	cr_assert_eq(offset_store_fetch(store, KSTR("g"), KSTR("t"), 0, &c), 0, "not in the view");
+
+	offset_store_abandon(store, idx, 0);
+	struct done_rec d2 = { 0 };
+	cr_assert_eq(offset_store_commit(store, KSTR("g"), &e, 1, 1000, on_done, &d2), 1);
+	cr_assert_eq(reactor_drain(r), 0);
+	partition_set_high_watermark(parts[idx], partition_durable_end(parts[idx]));
+	offset_store_progress(store, idx);
+	cr_assert_eq(d2.calls, 1);
+	cr_assert_eq(d2.err, 0);
+	cr_assert_eq(offset_store_fetch(store, KSTR("g"), KSTR("t"), 0, &c), 1);
+	cr_assert_eq(c.offset, 42);
+	hw_by_hand = false;
 }
