@@ -9,6 +9,8 @@
  *     watch started)--> LIVE
  *   REGISTER --(key still held by an old incarnation)--> retried every tick
  *   LIVE --(keepalive says the lease is gone)--> GRANT (fenced until registered again)
+ *   LIVE --(keepalive succeeds after the fencing deadline passed)--> READ (the view read
+ *     again; fenced until then)
  *   any --(cluster_stop)--> STOPPING --(revoked, leadership gone or bound, ops done)--> freed
  */
 #include "replication/cluster.h"
@@ -49,6 +51,7 @@ struct cluster {
 	int64_t lease_deadline;    /* monotonic ms: fenced from here on */
 	int64_t fence_catchup_rev; /* after a fence: the view must reach this to lead again */
 	bool fenced_reported;
+	bool reread_after_fence; /* the READ state reads the view again after a fence */
 	bool keepalive_busy;
 	int64_t keepalive_sent;
 	int64_t next_keepalive;
@@ -626,6 +629,10 @@ static void read_done(struct metastore_op *op)
 	c->op_busy = false;
 	if (c->state == REG_STOPPING)
 		return;
+	if (c->state == REG_GRANT) { /* the lease expired meanwhile (keepalive_done) */
+		start_grant(c);
+		return;
+	}
 	if (op->err) {
 		diag_warn("cluster: reading the metadata: %s; retrying", tape_strerror(op->err));
 		c->state = REG_READ; /* the tick retries */
@@ -669,8 +676,13 @@ static void read_done(struct metastore_op *op)
 	}
 	c->watching = true;
 	c->state = REG_LIVE;
-	diag_info("cluster: broker %d registered (revision %lld), view at revision %lld", c->id,
-	          (long long)c->reg_revision, (long long)c->view_revision);
+	if (c->reread_after_fence)
+		diag_info("cluster: broker %d: view read again after a fence, at revision %lld",
+		          c->id, (long long)c->view_revision);
+	else
+		diag_info("cluster: broker %d registered (revision %lld), view at revision %lld",
+		          c->id, (long long)c->reg_revision, (long long)c->view_revision);
+	c->reread_after_fence = false;
 	schedule_notify(c);
 }
 
@@ -692,6 +704,10 @@ static void register_done(struct metastore_op *op)
 	if (op->err == -ENOENT) {
 		diag_warn("cluster: the lease expired before registering; a new one");
 		c->state = REG_GRANT;
+		return;
+	}
+	if (c->state == REG_GRANT) { /* the lease expired meanwhile (keepalive_done) */
+		start_grant(c);
 		return;
 	}
 	if (op->err) {
@@ -788,10 +804,22 @@ static void keepalive_done(struct metastore_op *op)
 	c->lease_deadline = c->keepalive_sent + op->ttl_s * 1000 - CLUSTER_FENCE_MARGIN_MS;
 	c->next_keepalive = c->keepalive_sent + op->ttl_s * 1000 / 3;
 	if (was_fenced) {
-		/* Lead again only once the view shows what happened meanwhile. */
+		/* Lead again only once the view shows what happened meanwhile: read it again
+		 * (the state before REG_LIVE keeps the broker fenced until then). Waiting for
+		 * the watch to pass op->revision instead could wait forever: that is etcd's
+		 * revision, which writes outside our prefix raise too, and the watch only
+		 * delivers revisions of events under it. */
 		c->fence_catchup_rev = op->revision;
-		diag_info("cluster: lease renewed after a fence; leading again from revision %lld",
+		diag_info("cluster: lease renewed after a fence; reading the view again (etcd at "
+		          "revision %lld)",
 		          (long long)op->revision);
+		if (c->state == REG_LIVE) {
+			c->reread_after_fence = true;
+			if (c->op_busy)
+				c->state = REG_READ; /* the tick starts it */
+			else
+				start_read(c);
+		}
 	}
 	schedule_notify(c);
 }

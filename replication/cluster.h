@@ -42,8 +42,8 @@
  * every keepalive that succeeds moves the deadline to (the time the keepalive was sent + the
  * TTL etcd granted - CLUSTER_FENCE_MARGIN_MS), measured on the monotonic clock. Past the
  * deadline the broker is fenced (the changed hook runs) until a keepalive succeeds again and
- * the view has caught up with the revision of its answer. A lease found expired (-ENOENT) means
- * registering again with a new lease.
+ * the view has been read again (at a revision at least that of the keepalive's answer). A lease
+ * found expired (-ENOENT) means registering again with a new lease.
  *
  * Controlled shutdown (cluster_stop): the broker revokes its lease, which deletes its broker key
  * (and the controller key if it held it); the controller moves the leadership away as for a

@@ -21,19 +21,30 @@
 #                               "taped: listening on" (15 s). Skips (77) when taped has no
 #                               cluster mode yet. Sets BROKER_PID[ID]
 #   stop_broker ID              SIGTERM, SIGKILL after 10 s; returns taped's exit status
-#   kill_broker ID [SIG]        SIG (default KILL) to broker ID; reaped when it ends it
+#   kill_broker ID [SIG]        SIG (default KILL) to broker ID; reaped when it ends it. A
+#                               broker sent STOP is left out of cluster_bootstrap (a stopped
+#                               broker accepts connections but answers nothing) until CONT
 #   restart_broker ID           start_broker again with the same directory, port and overrides
 #   wait_brokers N [SECS]       until every started broker's Metadata lists N brokers (30 s)
 #   cluster_bootstrap           prints 127.0.0.1:p0,127.0.0.1:p1,... of the brokers started
+#   create_topic NAME [tape topics create options...]
+#                               creates a topic through the brokers started, retrying for 15 s
+#                               while the brokers are still joining (a broker listens before it
+#                               has registered: "the replication factor is above the live
+#                               brokers"); fails on any other error
 #   partition_state TOPIC PART  prints "LEADER EPOCH REPLICAS ISR" (lists comma-separated) from
 #                               `tape topics describe`; nothing when it cannot be asked
 #   leader_of TOPIC PART        prints the leader's node id (-1: none)
 #   wait_isr TOPIC PART N [SECS]   until the ISR has N members and there is a leader (30 s)
 #   wait_leader TOPIC PART [SECS] [NOT]   until a leader other than node NOT (-1: any) (30 s)
+#   cluster_assert_no_crash     fails when a broker's stderr has an assertion or sanitizer
+#                               report
+#   cluster_stop_all            stops every broker (SIGTERM) and fails unless each exits 0 and
+#                               cluster_assert_no_crash holds: a crash on the way out counts
 #   cluster_cleanup             everything started, by PID: SIGCONT, SIGTERM, SIGKILL after 10 s
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-declare -A BROKER_PID=() BROKER_PORT=() BROKER_DIR=() BROKER_ARGS=()
+declare -A BROKER_PID=() BROKER_PORT=() BROKER_DIR=() BROKER_ARGS=() BROKER_STOPPED=()
 ETCD_PID= ETCD_ENDPOINT= ETCD_DIR= ETCD_PORT= ETCD_PEER_PORT=
 TAPE=$BUILD/bin/tape
 trap cluster_cleanup EXIT
@@ -180,10 +191,14 @@ kill_broker() {
 	sig=${sig#-}
 	[ -n "$pid" ] || fail "kill_broker: broker $id is not running"
 	kill "-$sig" "$pid"
-	case $sig in KILL | 9 | TERM | 15 | INT | 2)
+	case $sig in
+	KILL | 9 | TERM | 15 | INT | 2)
 		wait "$pid" 2>/dev/null
 		BROKER_PID[$id]=
+		unset "BROKER_STOPPED[$id]"
 		;;
+	STOP | 19) BROKER_STOPPED[$id]=1 ;;
+	CONT | 18) unset "BROKER_STOPPED[$id]" ;;
 	esac
 }
 
@@ -197,9 +212,20 @@ restart_broker() {
 cluster_bootstrap() {
 	local id list=
 	for id in $(printf '%s\n' "${!BROKER_PORT[@]}" | sort -n); do
+		[ -n "${BROKER_STOPPED[$id]:-}" ] && continue
 		list+=${list:+,}127.0.0.1:${BROKER_PORT[$id]}
 	done
 	echo "$list"
+}
+
+create_topic() {
+	local i out
+	for ((i = 0; i < 75; i++)); do
+		out=$(timeout 30 "$TAPE" topics -b "$(cluster_bootstrap)" create "$@" 2>&1) && return 0
+		grep -q 'above the live brokers' <<<"$out" || break
+		sleep 0.2
+	done
+	fail "create topic $1: $out"
 }
 
 # Until every broker's Metadata lists N live brokers (registration in etcd follows "listening
@@ -259,6 +285,27 @@ wait_leader() {
 		sleep 0.2
 	done
 	fail "$topic/$part: no leader (other than $not) within $secs s"
+}
+
+cluster_assert_no_crash() {
+	local id f
+	for id in "${!BROKER_DIR[@]}"; do
+		f=${BROKER_DIR[$id]}/broker-$id.err
+		grep -q -E 'assertion failed|Sanitizer|runtime error' "$f" 2>/dev/null &&
+			fail "broker $id crashed: $(grep -m3 -E 'assertion failed|Sanitizer|runtime error' "$f")"
+	done
+	return 0
+}
+
+cluster_stop_all() {
+	local id rc
+	for id in "${!BROKER_PID[@]}"; do
+		[ -n "${BROKER_PID[$id]}" ] || continue
+		stop_broker "$id"
+		rc=$?
+		[ "$rc" -eq 0 ] || fail "broker $id exited $rc on SIGTERM"
+	done
+	cluster_assert_no_crash
 }
 
 cluster_cleanup() {
