@@ -64,6 +64,10 @@ struct cluster {
 	int64_t view_revision;
 	struct cluster_broker brokers[CLUSTER_BROKERS_MAX];
 	size_t brokers_count;
+	char cluster_id[64]; /* "" until the view has it */
+	char id_proposal[64];
+	bool id_proposed;
+	struct metastore_op id_op;
 	int32_t controller_id;
 	int64_t controller_epoch; /* the controller key's create revision */
 	int64_t controller_lease;
@@ -291,6 +295,20 @@ int cluster_assign(const int32_t *brokers, size_t brokers_count, int32_t partiti
 	return 0;
 }
 
+/* One compare on key, then one put of it: the shape of every write here but the partition
+ * states'. */
+static void put_if(struct metastore *ms, struct metastore_op *op, const char *key, size_t key_len,
+                   enum metastore_cmp_target target, int64_t revision, const char *value,
+                   size_t value_len, int64_t lease)
+{
+	struct metastore_cmp cmp = { (const uint8_t *)key, key_len, target, revision };
+	struct metastore_txn_op put = { METASTORE_TXN_PUT, (const uint8_t *)key,
+		                        key_len,           (const uint8_t *)value,
+		                        value_len,         lease };
+	struct metastore_txn txn = { &cmp, 1, &put, 1 };
+	metastore_txn(ms, op, &txn);
+}
+
 /* ---- the view ---------------------------------------------------------------------------- */
 
 static struct cluster_topic *find_topic(const struct cluster *c, const char *name, size_t len)
@@ -411,6 +429,13 @@ static void apply_meta(struct cluster *c, const struct metastore_event *e)
 			broker_put(c, id, kv);
 		else
 			broker_remove(c, id);
+	} else if ((rest = section(c, kv, "id", &n)) && n == 0) {
+		json_t *o =
+		    put ? json_loadb((const char *)kv->value, kv->value_len, 0, NULL) : NULL;
+		json_t *id = json_object_get(o, "cluster_id");
+		snprintf(c->cluster_id, sizeof(c->cluster_id), "%s",
+		         json_is_string(id) ? json_string_value(id) : "");
+		json_decref(o);
 	} else if ((rest = section(c, kv, "controller", &n)) && n == 0) {
 		if (!put) {
 			c->controller_id = -1;
@@ -622,6 +647,7 @@ static void schedule_notify(struct cluster *c)
 /* ---- registration and the lease ----------------------------------------------------------- */
 
 static void start_grant(struct cluster *c);
+static void propose_id(struct cluster *c);
 
 static void read_done(struct metastore_op *op)
 {
@@ -683,7 +709,36 @@ static void read_done(struct metastore_op *op)
 		diag_info("cluster: broker %d registered (revision %lld), view at revision %lld",
 		          c->id, (long long)c->reg_revision, (long long)c->view_revision);
 	c->reread_after_fence = false;
+	propose_id(c);
 	schedule_notify(c);
+}
+
+static void id_done(struct metastore_op *op)
+{
+	struct cluster *c = op->arg;
+	c->ops_inflight--;
+	if (op->err || !op->succeeded)
+		c->id_proposed = false; /* another broker's won, or the next read tries again */
+}
+
+/* A cluster without an id takes the first broker's (create-if-absent), so every broker answers
+ * Metadata with the same ClusterId: clients refuse brokers of two clusters. */
+static void propose_id(struct cluster *c)
+{
+	if (c->cluster_id[0] || c->id_proposed || !c->id_proposal[0])
+		return;
+	char key[KEY_BYTES];
+	size_t klen = key_of(c, key, sizeof(key), "id");
+	size_t vlen;
+	char *v = json_text(json_pack("{s:s}", "cluster_id", c->id_proposal), &vlen);
+	if (!v)
+		return;
+	c->id_proposed = true;
+	c->ops_inflight++;
+	c->id_op.done = id_done;
+	c->id_op.arg = c;
+	put_if(c->ms, &c->id_op, key, klen, METASTORE_CMP_ABSENT, 0, v, vlen, 0);
+	free(v);
 }
 
 static void start_read(struct cluster *c)
@@ -739,15 +794,10 @@ static void start_register(struct cluster *c)
 	char *v = json_text(json_pack("{s:s,s:i}", "host", c->host, "port", c->port), &vlen);
 	if (!v)
 		return; /* the tick retries */
-	struct metastore_cmp cmp = { (const uint8_t *)key, klen, METASTORE_CMP_ABSENT, 0 };
-	struct metastore_txn_op put = {
-		METASTORE_TXN_PUT, (const uint8_t *)key, klen, (const uint8_t *)v, vlen, c->lease_id
-	};
-	struct metastore_txn txn = { &cmp, 1, &put, 1 };
 	c->op_busy = true;
 	c->reg_op.done = register_done;
 	c->reg_op.arg = c;
-	metastore_txn(c->ms, &c->reg_op, &txn);
+	put_if(c->ms, &c->reg_op, key, klen, METASTORE_CMP_ABSENT, 0, v, vlen, c->lease_id);
 	free(v);
 }
 
@@ -860,15 +910,10 @@ static void campaign(struct cluster *c)
 	char *v = json_text(json_pack("{s:i}", "broker", c->id), &vlen);
 	if (!v)
 		return;
-	struct metastore_cmp cmp = { (const uint8_t *)key, klen, METASTORE_CMP_ABSENT, 0 };
-	struct metastore_txn_op put = {
-		METASTORE_TXN_PUT, (const uint8_t *)key, klen, (const uint8_t *)v, vlen, c->lease_id
-	};
-	struct metastore_txn txn = { &cmp, 1, &put, 1 };
 	c->campaign_busy = true;
 	c->campaign_op.done = campaign_done;
 	c->campaign_op.arg = c;
-	metastore_txn(c->ms, &c->campaign_op, &txn);
+	put_if(c->ms, &c->campaign_op, key, klen, METASTORE_CMP_ABSENT, 0, v, vlen, c->lease_id);
 	free(v);
 }
 
@@ -1087,6 +1132,8 @@ int cluster_start(struct reactor *r, struct metastore *ms, const struct cluster_
 	c->port = cfg->port;
 	c->ttl_ms = cfg->session_timeout_ms;
 	c->prefix_len = (size_t)snprintf(c->prefix, sizeof(c->prefix), "/%s/", cfg->name);
+	snprintf(c->id_proposal, sizeof(c->id_proposal), "%s",
+	         cfg->cluster_id ? cfg->cluster_id : "");
 	c->controller_id = -1;
 	start_grant(c);
 	c->tick_armed = true;
@@ -1153,14 +1200,10 @@ int cluster_create_topic(struct cluster *c, const char *name, int32_t partitions
 		free(w);
 		return -ENOMEM;
 	}
-	struct metastore_cmp cmp = { (const uint8_t *)w->key, w->key_len, METASTORE_CMP_ABSENT, 0 };
-	struct metastore_txn_op put = { METASTORE_TXN_PUT, (const uint8_t *)w->key,
-		                        w->key_len,        (const uint8_t *)w->value,
-		                        w->value_len,      0 };
-	struct metastore_txn txn = { &cmp, 1, &put, 1 };
 	c->ops_inflight++;
 	w->op.done = view_write_done;
-	metastore_txn(c->ms, &w->op, &txn);
+	put_if(c->ms, &w->op, w->key, w->key_len, METASTORE_CMP_ABSENT, 0, w->value, w->value_len,
+	       0);
 	return 0;
 }
 
@@ -1227,15 +1270,10 @@ int cluster_alter_topic_configs(struct cluster *c, const char *name, int32_t con
 		free(w);
 		return -ENOMEM;
 	}
-	struct metastore_cmp cmp = { (const uint8_t *)w->key, w->key_len, METASTORE_CMP_CREATE,
-		                     t->create_revision };
-	struct metastore_txn_op put = { METASTORE_TXN_PUT, (const uint8_t *)w->key,
-		                        w->key_len,        (const uint8_t *)w->value,
-		                        w->value_len,      0 };
-	struct metastore_txn txn = { &cmp, 1, &put, 1 };
 	c->ops_inflight++;
 	w->op.done = view_write_done;
-	metastore_txn(c->ms, &w->op, &txn);
+	put_if(c->ms, &w->op, w->key, w->key_len, METASTORE_CMP_CREATE, t->create_revision,
+	       w->value, w->value_len, 0);
 	return 0;
 }
 
@@ -1257,6 +1295,11 @@ int cluster_propose_isr(struct cluster *c, const char *topic, int32_t partition,
 }
 
 /* ---- the view, for the server ---------------------------------------------------------------- */
+
+const char *cluster_id(const struct cluster *c)
+{
+	return c->cluster_id[0] ? c->cluster_id : NULL;
+}
 
 int32_t cluster_controller_id(const struct cluster *c)
 {

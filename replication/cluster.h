@@ -6,6 +6,7 @@
  *
  * Keys, under "/<cluster.name>/" (values are JSON, readable with etcdctl):
  *
+ *   id                     {"cluster_id":"..."}               the first broker's proposal
  *   brokers/<id>           {"host":"h","port":p}              under the broker's lease
  *   controller             {"broker":id}                      under the controller's lease
  *   topics/<name>          {"partitions":n,"replication_factor":r,
@@ -70,6 +71,7 @@ struct cluster_config {
 	int32_t port;
 	const char *name;           /* cluster.name: the key prefix is "/<name>/" */
 	int64_t session_timeout_ms; /* broker.session.timeout.ms: the lease TTL */
+	const char *cluster_id;     /* this broker's proposal, should the cluster have none */
 };
 
 struct cluster_broker {
@@ -124,6 +126,8 @@ bool cluster_may_lead(const struct cluster *c);
 bool cluster_is_controller(const struct cluster *c);
 int32_t cluster_controller_id(const struct cluster *c); /* -1: none known */
 int32_t cluster_broker_id(const struct cluster *c);
+/* The cluster's id (Metadata's ClusterId, the same from every broker), NULL until known. */
+const char *cluster_id(const struct cluster *c);
 /* The last revision the view reflects. */
 int64_t cluster_view_revision(const struct cluster *c);
 

@@ -113,7 +113,7 @@ static void respond_cluster(struct metadata_state *st, struct cluster *c)
 	struct metadata_response resp = {
 		.brokers_count = (int32_t)nb,
 		.brokers = arena_array(&req->arena, nb ? nb : 1, sizeof(*resp.brokers)),
-		.cluster_id = kstr_from(srv->broker->cluster_id),
+		.cluster_id = kstr_from(cluster_id(c) ? cluster_id(c) : srv->broker->cluster_id),
 		.controller_id = cluster_controller_id(c),
 		.cluster_authorized_operations = METADATA_AUTHORIZED_OPERATIONS_NONE,
 	};

@@ -475,6 +475,7 @@ int replicas_start(struct server *srv)
 		.port = srv->advertised_port,
 		.name = config_str(cfg, CFG_CLUSTER_NAME),
 		.session_timeout_ms = config_int(cfg, CFG_BROKER_SESSION_TIMEOUT_MS),
+		.cluster_id = srv->broker->cluster_id,
 	};
 	struct cluster_hooks hooks = { .changed = view_changed, .arg = R };
 	rc = cluster_start(srv->reactor, R->ms, &cc, &hooks, &R->cluster);
@@ -655,10 +656,13 @@ int16_t replica_acks_all_check(struct server *srv, struct pslot *slot)
 
 int16_t replica_leader_check(struct server *srv, struct pslot *slot, int32_t current_leader_epoch)
 {
-	if (!srv->replicas)
+	struct replicas *R = srv->replicas;
+	if (!R)
 		return KAFKA_NONE;
 	struct replica_part *rp = rp_of(slot);
-	if (!rp || rp->role != ROLE_LEADER)
+	/* A fenced leader serves nobody: what it would serve is committed, but the clients and
+	 * followers are better off finding the leader that can still take writes. */
+	if (!rp || rp->role != ROLE_LEADER || !cluster_may_lead(R->cluster))
 		return KAFKA_NOT_LEADER_OR_FOLLOWER;
 	if (current_leader_epoch >= 0 && current_leader_epoch < rp->leader_epoch)
 		return KAFKA_FENCED_LEADER_EPOCH;

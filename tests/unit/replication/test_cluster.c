@@ -63,7 +63,10 @@ static void changed(void *arg)
 
 static struct cluster *join(int32_t id)
 {
+	static char ids[8][16];
+	snprintf(ids[id % 8], sizeof(ids[0]), "proposal-%d", id);
 	struct cluster_config cfg = {
+		.cluster_id = ids[id % 8],
 		.broker_id = id,
 		.host = "127.0.0.1",
 		.port = 9000 + id,
@@ -112,6 +115,12 @@ static bool one_controller(void *arg)
 		if (t->c[i] && cluster_is_controller(t->c[i]))
 			n++;
 	return n == 1;
+}
+
+static bool ids_known(void *arg)
+{
+	struct three *t = arg;
+	return cluster_id(t->c[0]) && cluster_id(t->c[1]) && cluster_id(t->c[2]);
 }
 
 static int done_err = 1;
@@ -204,6 +213,12 @@ Test(cluster, elections, .init = setup, .fini = teardown)
 	cr_assert(wait_for(one_controller, &t, 10), "exactly one controller");
 	int32_t ctl = cluster_controller_id(t.c[0]);
 	cr_assert(ctl >= 0 && ctl <= 2);
+	/* One cluster id for all, one of the proposals. */
+	cr_assert(wait_for(ids_known, &t, 10));
+	const char *id0 = cluster_id(t.c[0]);
+	cr_assert(id0 && strncmp(id0, "proposal-", 9) == 0);
+	cr_assert_str_eq(cluster_id(t.c[1]), id0);
+	cr_assert_str_eq(cluster_id(t.c[2]), id0);
 
 	done_err = 1;
 	cr_assert_eq(cluster_create_topic(t.c[1], "orders", 3, 3, 0, NULL, NULL, op_done, NULL), 0);
