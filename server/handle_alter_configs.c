@@ -5,6 +5,8 @@
  * checked exactly as CreateTopics checks them (topic_config_from_wire); with validate_only
  * nothing changes. A change is written to the metadata checkpoint before it is answered, so a
  * restart keeps it, and the live partitions run with it at once (broker_alter_topic_config).
+ * In a cluster the change goes to the topic's key in etcd and is answered once this broker's
+ * view has it; every broker applies it from its view (server/replica.h).
  *
  * Brokers (type 4): every broker key comes from server.properties and none can change while
  * the broker runs, so a broker resource is answered INVALID_REQUEST, as Kafka answers a
@@ -15,6 +17,9 @@
 #include "protocol/alter_configs.h"
 #include "protocol/errors.h"
 #include "server/broker.h"
+#include "server/replica.h"
+
+#include <errno.h>
 
 #include <string.h>
 
@@ -29,7 +34,37 @@ static bool same_resource(const struct alter_configs_resource *a,
 	       memcmp(a->resource_name.p, b->resource_name.p, (size_t)a->resource_name.len) == 0;
 }
 
-static int16_t alter_topic(struct server *srv, struct request *req,
+struct alter_state {
+	struct request *req;
+	struct alter_configs_response resp;
+	unsigned pending;
+};
+
+struct alter_one {
+	struct alter_state *st;
+	struct alter_configs_resource_response *out;
+};
+
+static void alter_answer(struct alter_state *st)
+{
+	alter_configs_response_encode(&st->req->resp, st->req->hdr.api_version, &st->resp);
+	request_finish(st->req);
+}
+
+static void altered(void *arg, int err)
+{
+	struct alter_one *one = arg;
+	if (err < 0) {
+		one->out->error_code =
+		    err == -ESTALE ? KAFKA_UNKNOWN_TOPIC_OR_PARTITION : KAFKA_UNKNOWN_SERVER_ERROR;
+		one->out->error_message = KSTR("the cluster's metadata could not be updated");
+	}
+	if (--one->st->pending == 0)
+		alter_answer(one->st);
+}
+
+static int16_t alter_topic(struct server *srv, struct request *req, struct alter_state *st,
+                           struct alter_configs_resource_response *out,
                            const struct alter_configs_resource *in, bool validate_only,
                            struct kstr *message)
 {
@@ -47,8 +82,18 @@ static int16_t alter_topic(struct server *srv, struct request *req,
 			continue; /* null: back to the default, like a key not listed */
 		code = topic_config_from_wire(req, &tc, cf->name, cf->value, message);
 	}
-	if (code == KAFKA_NONE && !validate_only &&
-	    broker_alter_topic_config(srv->broker, t, &tc) < 0) {
+	if (code == KAFKA_NONE && !validate_only && srv->replicas) {
+		struct alter_one *one = arena_alloc(&req->arena, sizeof(*one));
+		st->pending++;
+		if (one)
+			*one = (struct alter_one){ st, out };
+		if (!one || replica_alter_topic_config(srv, t, &tc, altered, one) < 0) {
+			st->pending--;
+			*message = KSTR("the cluster's metadata could not be updated");
+			code = KAFKA_UNKNOWN_SERVER_ERROR;
+		}
+	} else if (code == KAFKA_NONE && !validate_only &&
+	           broker_alter_topic_config(srv->broker, t, &tc) < 0) {
 		*message = KSTR("the topic configuration could not be written to disk");
 		code = KAFKA_KAFKA_STORAGE_ERROR;
 	}
@@ -63,16 +108,23 @@ void handle_alter_configs(struct server *srv, struct request *req)
 		request_fail(req, "malformed AlterConfigs");
 		return;
 	}
-	struct alter_configs_response resp = { .responses_count = r.resources_count };
-	resp.responses =
-	    arena_array(&req->arena, (size_t)r.resources_count, sizeof(*resp.responses));
-	if (r.resources_count && !resp.responses) {
+	struct alter_state *st = arena_alloc(&req->arena, sizeof(*st));
+	if (!st) {
+		request_fail(req, "out of memory");
+		return;
+	}
+	*st = (struct alter_state){ .req = req, .pending = 1 };
+	struct alter_configs_response *resp = &st->resp;
+	resp->responses_count = r.resources_count;
+	resp->responses =
+	    arena_array(&req->arena, (size_t)r.resources_count, sizeof(*resp->responses));
+	if (r.resources_count && !resp->responses) {
 		request_fail(req, "out of memory");
 		return;
 	}
 	for (int32_t i = 0; i < r.resources_count; i++) {
 		const struct alter_configs_resource *in = &r.resources[i];
-		struct alter_configs_resource_response *out = &resp.responses[i];
+		struct alter_configs_resource_response *out = &resp->responses[i];
 		*out = (struct alter_configs_resource_response){
 			.error_code = KAFKA_NONE,
 			.error_message = KSTR_NULL,
@@ -88,8 +140,8 @@ void handle_alter_configs(struct server *srv, struct request *req)
 			out->error_code = KAFKA_INVALID_REQUEST;
 			out->error_message = KSTR("the same resource is named twice");
 		} else if (in->resource_type == RESOURCE_TOPIC) {
-			out->error_code =
-			    alter_topic(srv, req, in, r.validate_only, &out->error_message);
+			out->error_code = alter_topic(srv, req, st, out, in, r.validate_only,
+			                              &out->error_message);
 		} else if (in->resource_type == RESOURCE_BROKER) {
 			out->error_code = KAFKA_INVALID_REQUEST;
 			out->error_message = KSTR("broker configs come from server.properties and "
@@ -99,6 +151,6 @@ void handle_alter_configs(struct server *srv, struct request *req)
 			out->error_message = KSTR("only topic configs can be altered");
 		}
 	}
-	alter_configs_response_encode(&req->resp, req->hdr.api_version, &resp);
-	request_finish(req);
+	if (--st->pending == 0)
+		alter_answer(st);
 }

@@ -309,17 +309,51 @@ static void topic_opened(void *arg, int err)
 	schedule_apply(R);
 }
 
+/* The view's configs of a topic, as the broker keeps them. */
+static void view_config(const struct cluster_topic *ct, struct topic_config *tc)
+{
+	topic_config_init(tc);
+	char err[256];
+	for (int32_t i = 0; i < ct->configs_count; i++)
+		if (topic_config_set(tc, ct->config_keys[i], ct->config_values[i], err,
+		                     sizeof(err)) < 0)
+			diag_warn("topic %s: config %s ignored: %s", ct->name, ct->config_keys[i],
+			          err);
+}
+
+static bool same_config(const struct topic_config *a, const struct topic_config *b)
+{
+	if (a->count != b->count)
+		return false;
+	for (unsigned i = 0; i < a->count; i++) {
+		unsigned j = 0;
+		while (j < b->count && b->entries[j].id != a->entries[i].id)
+			j++;
+		if (j == b->count || strcmp(a->entries[i].value, b->entries[j].value) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* A config change made through any broker (AlterConfigs writes the topic's key) reaches this
+ * broker's partitions here. */
+static void apply_config(struct replicas *R, struct topic *t, const struct cluster_topic *ct)
+{
+	struct topic_config tc;
+	view_config(ct, &tc);
+	if (!same_config(&tc, &t->cfg)) {
+		diag_info("topic %s: configs changed in the cluster", t->name);
+		if (broker_alter_topic_config(R->srv->broker, t, &tc) < 0)
+			diag_error("topic %s: the new configs could not be written here", t->name);
+	}
+	topic_config_free(&tc);
+}
+
 static void create_local(struct replicas *R, const struct cluster_topic *ct)
 {
 	struct server *srv = R->srv;
 	struct topic_config tc;
-	topic_config_init(&tc);
-	char err[256];
-	for (int32_t i = 0; i < ct->configs_count; i++)
-		if (topic_config_set(&tc, ct->config_keys[i], ct->config_values[i], err,
-		                     sizeof(err)) < 0)
-			diag_warn("topic %s: config %s ignored: %s", ct->name, ct->config_keys[i],
-			          err);
+	view_config(ct, &tc);
 	const char *msg = NULL;
 	R->creating++;
 	int rc = broker_create_topic(srv->broker, kstr_from(ct->name), ct->partitions_count,
@@ -382,6 +416,8 @@ static void apply_now(struct io_op *op, int32_t res, uint32_t flags)
 			           t->name, t->partitions_count, ct->partitions_count);
 			continue;
 		}
+		if (!t->internal)
+			apply_config(R, t, ct);
 		for (int32_t i = 0; i < t->partitions_count; i++)
 			apply_partition(R, t, i, ct);
 	}
@@ -711,6 +747,19 @@ int32_t replica_leader_epoch(struct server *srv, struct pslot *slot)
 
 /* ---- topics in a cluster --------------------------------------------------------------------- */
 
+/* The configs as the cluster keeps them: topic-level names and values. */
+static int32_t config_pairs(const struct topic_config *tc, const char **keys, const char **values)
+{
+	int32_t n = 0;
+	for (unsigned i = 0; tc && i < tc->count; i++) {
+		keys[n] = config_topic_name(tc->entries[i].id);
+		values[n] = tc->entries[i].value;
+		if (keys[n])
+			n++;
+	}
+	return n;
+}
+
 int replica_create_topic(struct server *srv, struct kstr name, int32_t partitions,
                          int16_t replication_factor, const struct topic_config *tc,
                          void (*done)(void *arg, int err), void *arg, const char **errmsg)
@@ -739,18 +788,21 @@ int replica_create_topic(struct server *srv, struct kstr name, int32_t partition
 	if (cluster_find_topic(R->cluster, cname, (size_t)name.len))
 		return -EEXIST;
 	const char *keys[TOPIC_CONFIG_MAX], *values[TOPIC_CONFIG_MAX];
-	int32_t n = 0;
-	for (unsigned i = 0; tc && i < tc->count; i++) {
-		keys[n] = config_topic_name(tc->entries[i].id);
-		values[n] = tc->entries[i].value;
-		if (keys[n])
-			n++;
-	}
+	int32_t n = config_pairs(tc, keys, values);
 	int rc = cluster_create_topic(R->cluster, cname, partitions, replication_factor, n, keys,
 	                              values, done, arg);
 	if (rc == -EDOM)
 		*errmsg = "the replication factor is above the live brokers";
 	return rc;
+}
+
+int replica_alter_topic_config(struct server *srv, const struct topic *t,
+                               const struct topic_config *tc, void (*done)(void *, int), void *arg)
+{
+	const char *keys[TOPIC_CONFIG_MAX], *values[TOPIC_CONFIG_MAX];
+	int32_t n = config_pairs(tc, keys, values);
+	return cluster_alter_topic_configs(srv->replicas->cluster, t->name, n, keys, values, done,
+	                                   arg);
 }
 
 int replica_delete_topic(struct server *srv, struct kstr name)

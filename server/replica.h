@@ -84,6 +84,12 @@ int64_t replica_read_limit(struct server *srv, struct partition *p, int32_t repl
 int replica_create_topic(struct server *srv, struct kstr name, int32_t partitions,
                          int16_t replication_factor, const struct topic_config *tc,
                          void (*done)(void *arg, int err), void *arg, const char **errmsg);
+/* AlterConfigs in a cluster: the topic's configs replaced in etcd (compare-and-swap on the
+ * topic's key); every broker applies them from its view. done(arg, err) once this broker's view
+ * has them: 0, -ESTALE (the topic was recreated meanwhile) or the store's error. Returns 0 or
+ * -ENOENT / -ENOMEM at once. */
+int replica_alter_topic_config(struct server *srv, const struct topic *t,
+                               const struct topic_config *tc, void (*done)(void *, int), void *arg);
 /* DeleteTopics in a cluster: 0 (deletion started) or -ENOENT. */
 int replica_delete_topic(struct server *srv, struct kstr name);
 

@@ -5,7 +5,8 @@
 # through kcat are read back whole from the leader; then a follower is killed: the ISR shrinks
 # to two and acks=all keeps working; with both followers down acks=all is refused with
 # NOT_ENOUGH_REPLICAS (19) while acks=1 works; the followers come back, catch up (every
-# record, byte for byte in `tape dump`'s batch listing) and rejoin the ISR.
+# record, byte for byte in `tape dump`'s batch listing) and rejoin the ISR. A config change
+# and then the topic's deletion, each through one broker, reach all three.
 set -uo pipefail
 TEST_NAME=cluster_basic
 . "$(dirname "$0")/cluster_lib.sh"
@@ -69,4 +70,27 @@ done
 [ "$(grep -c . "$work/dump-0")" -ge 3 ] || fail "broker 0 holds too few batches"
 cmp -s "$work/dump-0" "$work/dump-1" && cmp -s "$work/dump-0" "$work/dump-2" ||
 	fail "the replicas' logs differ: $(diff "$work/dump-0" "$work/dump-1" | head -5)"
+
+# A config change through one broker reaches every broker; a deletion through one removes the
+# topic's files everywhere.
+timeout 20 "$TAPE" topics -b "127.0.0.1:${BROKER_PORT[1]}" alter t -c retention.ms=1234567 \
+	>/dev/null 2>"$work/alter.err" || fail "alter: $(cat "$work/alter.err")"
+for id in 0 1 2; do
+	ok=
+	for i in $(seq 50); do
+		timeout 10 "$TAPE" topics -b "127.0.0.1:${BROKER_PORT[$id]}" describe t 2>/dev/null |
+			grep -q 'retention.ms=1234567' && ok=1 && break
+		sleep 0.2
+	done
+	[ -n "$ok" ] || fail "broker $id does not have the new retention.ms"
+done
+timeout 20 "$TAPE" topics -b "127.0.0.1:${BROKER_PORT[2]}" delete t >/dev/null 2>&1 ||
+	fail "delete"
+for id in 0 1 2; do
+	for i in $(seq 50); do
+		[ -d "$work/broker-$id/data/t-0" ] || break
+		sleep 0.2
+	done
+	[ -d "$work/broker-$id/data/t-0" ] && fail "broker $id kept t-0 after the deletion"
+done
 echo "$TEST_NAME: ok"
