@@ -10,17 +10,20 @@
 # for a real cluster, not a forecast.
 #
 #   scripts/bench-cluster.sh [BUILD_DIR] [--seconds N] [--size BYTES] [--out FILE.md]
+#                            [-- key=value...]   (broker overrides, as run-cluster.sh takes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build/release
 secs=5
 size=1024
 out=
+overrides=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) secs=$2; shift 2 ;;
 	--size) size=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
+	--) shift; overrides=("$@"); break ;;
 	-h | --help) sed -n '2,13p' "$0"; exit 0 ;;
 	*) build=$1; shift ;;
 	esac
@@ -48,7 +51,7 @@ stop() {
 }
 trap stop EXIT
 BUILD=$build scripts/run-cluster.sh start --dir "$dir" --base-port "$base" \
-	--etcd-port "$etcd_port" >/dev/null
+	--etcd-port "$etcd_port" -- "${overrides[@]}" >/dev/null
 B=localhost:$base,localhost:$((base + 3)),localhost:$((base + 6))
 for i in $(seq 50); do
 	n=$("$tape" topics -b "$B" create probe -p 1 -r 3 2>&1 | grep -c created || true)
