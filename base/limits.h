@@ -318,6 +318,10 @@
 /* Replicas of one partition (replication factor, ISR size). Kafka allows more; beyond 16
  * copies of a log nobody gains durability, and a fixed array keeps a partition state small. */
 #define CLUSTER_REPLICAS_MAX 16
+/* A leader's ISR change waits this long for the controller to decide, then is withdrawn (and
+ * proposed again later): long enough for a controller election (a lease TTL of a few
+ * seconds), short enough that a lost controller does not freeze a partition's ISR. */
+#define CLUSTER_ISR_WAIT_MS 5000
 
 /* ---- the replica fetcher (replication/fetcher.h) ----------------------------------------- */
 

@@ -74,8 +74,9 @@ struct cluster {
 	struct cluster_topic *topics;
 	size_t topics_count;
 
-	struct cwrite *waiting; /* writes done, waiting for the view to reach them */
-	unsigned ops_inflight;  /* metastore calls out (other than reg/keepalive/campaign) */
+	struct cwrite *waiting;   /* writes done, waiting for the view to reach them */
+	struct cwrite *proposals; /* this leader's ISR changes the controller has not decided */
+	unsigned ops_inflight;    /* metastore calls out (other than reg/keepalive/campaign) */
 	struct io_timer tick;
 	bool tick_armed;
 	struct io_op reconcile_op;
@@ -191,6 +192,7 @@ static void topic_free(struct cluster_topic *t)
 	free(t->config_values);
 	free(t->replicas);
 	free(t->states);
+	free(t->reqs);
 	free(t->name);
 	free(t);
 }
@@ -228,7 +230,8 @@ static struct cluster_topic *topic_decode(const char *name, size_t name_len, con
 	t->replicas =
 	    calloc((size_t)t->partitions_count * (size_t)t->replication_factor, sizeof(int32_t));
 	t->states = calloc((size_t)t->partitions_count, sizeof(*t->states));
-	if (!t->name || !t->replicas || !t->states)
+	t->reqs = calloc((size_t)t->partitions_count, sizeof(*t->reqs));
+	if (!t->name || !t->replicas || !t->states || !t->reqs)
 		goto bad;
 	for (int32_t i = 0; i < t->partitions_count; i++) {
 		int32_t n;
@@ -470,6 +473,7 @@ static void apply_meta(struct cluster *c, const struct metastore_event *e)
 			/* A config change: keep the partition states. */
 			memcpy(t->states, old->states,
 			       sizeof(*t->states) * (size_t)t->partitions_count);
+			memcpy(t->reqs, old->reqs, sizeof(*t->reqs) * (size_t)t->partitions_count);
 		}
 		if (old)
 			topic_remove(c, old);
@@ -479,11 +483,59 @@ static void apply_meta(struct cluster *c, const struct metastore_event *e)
 	}
 }
 
+/* The topic and partition of "<section><topic>/<p>", or NULL. */
+static struct cluster_topic *partition_key(struct cluster *c, const struct metastore_kv *kv,
+                                           const char *sec, int32_t *p)
+{
+	size_t n;
+	const char *rest = section(c, kv, sec, &n);
+	if (!rest)
+		return NULL;
+	const char *slash = memrchr(rest, '/', n);
+	if (!slash || !parse_i32(slash + 1, n - (size_t)(slash + 1 - rest), p))
+		return NULL;
+	struct cluster_topic *t = find_topic(c, rest, (size_t)(slash - rest));
+	return t && *p < t->partitions_count ? t : NULL;
+}
+
+/* Pass 2: a leader's ISR change request. One left by an older topic of the same name is kept
+ * with an impossible base, so the controller refuses (deletes) it. */
+static void apply_isr_request(struct cluster *c, const struct metastore_event *e)
+{
+	int32_t p;
+	struct cluster_topic *t = partition_key(c, &e->kv, "isr/", &p);
+	if (!t)
+		return;
+	struct cluster_isr_req *q = &t->reqs[p];
+	if (e->type == METASTORE_EVENT_DELETE) {
+		if (e->kv.mod_revision >= q->revision)
+			q->present = false;
+		return;
+	}
+	*q =
+	    (struct cluster_isr_req){ .present = true, .revision = e->kv.mod_revision, .base = -1 };
+	json_t *o = json_loadb((const char *)e->kv.value, e->kv.value_len, 0, NULL);
+	json_t *l = json_object_get(o, "leader"), *ep = json_object_get(o, "leader_epoch"),
+	       *b = json_object_get(o, "base");
+	if (e->kv.mod_revision >= t->create_revision && json_is_integer(l) && json_is_integer(ep) &&
+	    json_is_integer(b) &&
+	    read_ids(json_object_get(o, "isr"), q->isr, CLUSTER_REPLICAS_MAX, &q->isr_count) == 0) {
+		q->leader = (int32_t)json_integer_value(l);
+		q->leader_epoch = (int32_t)json_integer_value(ep);
+		q->base = json_integer_value(b);
+	}
+	json_decref(o);
+}
+
 /* Pass 2: partition states, once their topics are known. */
 static void apply_partition(struct cluster *c, const struct metastore_event *e)
 {
 	const struct metastore_kv *kv = &e->kv;
 	size_t n;
+	if (section(c, kv, "isr/", &n)) {
+		apply_isr_request(c, e);
+		return;
+	}
 	const char *rest = section(c, kv, "partitions/", &n);
 	if (!rest)
 		return;
@@ -519,6 +571,7 @@ static void schedule_reconcile(struct cluster *c);
 static void schedule_notify(struct cluster *c);
 static void campaign(struct cluster *c);
 static void finish_waiting(struct cluster *c);
+static void resolve_proposals(struct cluster *c, bool stopping);
 
 static void watched(struct metastore_watch *w, const struct metastore_watch_batch *b)
 {
@@ -548,6 +601,7 @@ static void watched(struct metastore_watch *w, const struct metastore_watch_batc
 	if (b->revision > c->view_revision)
 		c->view_revision = b->revision;
 	finish_waiting(c);
+	resolve_proposals(c, false);
 	if (c->controller_id < 0)
 		campaign(c);
 	schedule_reconcile(c);
@@ -574,6 +628,13 @@ struct cwrite {
 	char *value; /* owned (json_dumps) */
 	size_t value_len;
 	struct cwrite *next;
+	/* CW_ISR: the proposal (wait_revision: its request key's revision once written) */
+	int64_t base;
+	int32_t epoch;
+	int32_t isr_count;
+	int32_t isr[CLUSTER_REPLICAS_MAX];
+	int64_t deadline_ms;
+	bool withdrawing;
 };
 
 static struct cwrite *cwrite_new(struct cluster *c, enum cwrite_kind kind,
@@ -937,7 +998,7 @@ static void partition_write_done(struct metastore_op *op)
 		w->err = -ESTALE;
 	else
 		w->wait_revision = op->revision;
-	if (!w->err && t && w->partition < t->partitions_count &&
+	if (!w->err && w->value && t && w->partition < t->partitions_count &&
 	    t->states[w->partition].mod_revision < op->revision) {
 		/* The view takes what etcd now holds at once, so the next write compares with
 		 * the right revision; the watch's copy of this event is then ignored. */
@@ -951,51 +1012,57 @@ static void partition_write_done(struct metastore_op *op)
 	if (w->kind == CW_PARTITION && w->err && w->err != -ESTALE)
 		diag_warn("cluster: writing %s: %s", w->key, tape_strerror(w->err));
 	schedule_reconcile(c);
-	if (w->kind == CW_ISR) {
-		/* The leader counts a shrink from etcd's answer; it does not wait for the view. */
-		w->isr_done(w->arg, w->err, w->wait_revision);
-		free(w->value);
-		free(w);
-	} else {
-		free(w->value);
-		free(w);
-	}
+	free(w->value);
+	free(w);
 }
 
-/* Writes a partition state: compare the partition key's mod revision with the view's and the
- * controller key's create revision with the controller epoch known. */
+/* The controller writes a partition state (ns), and/or consumes the partition's ISR change
+ * request (req: deleted in the same transaction; with ns NULL, only deleted: refused). Compares:
+ * the partition key's mod revision with the view's, the controller key's create revision with
+ * the controller epoch, and the request key's revision with the one decided on. */
 static int write_pstate(struct cluster *c, struct cluster_topic *t, int32_t p,
-                        const struct cluster_pstate *ns, enum cwrite_kind kind,
-                        void (*done)(void *, int), void *arg,
-                        void (*isr_done)(void *, int, int64_t))
+                        const struct cluster_pstate *ns, const struct cluster_isr_req *req)
 {
 	struct cluster_pstate *s = &t->states[p];
 	if (s->writing)
 		return -EBUSY;
 	if (c->controller_epoch == 0)
 		return -EAGAIN;
-	struct cwrite *w = cwrite_new(c, kind, done, arg);
+	struct cwrite *w = cwrite_new(c, CW_PARTITION, NULL, NULL);
 	if (!w)
 		return -ENOMEM;
-	w->isr_done = isr_done;
 	snprintf(w->topic, sizeof(w->topic), "%s", t->name);
 	w->partition = p;
 	w->key_len = key_of(c, w->key, sizeof(w->key), "partitions/%s/%d", t->name, p);
-	w->value = pstate_encode(ns, &w->value_len);
+	w->value = ns ? pstate_encode(ns, &w->value_len) : strdup("");
 	if (!w->value) {
 		free(w);
 		return -ENOMEM;
 	}
-	char ckey[KEY_BYTES];
+	char ckey[KEY_BYTES], rkey[KEY_BYTES];
 	size_t cklen = key_of(c, ckey, sizeof(ckey), "controller");
-	struct metastore_cmp cmps[2] = {
+	size_t rklen = key_of(c, rkey, sizeof(rkey), "isr/%s/%d", t->name, p);
+	struct metastore_cmp cmps[3] = {
 		{ (const uint8_t *)w->key, w->key_len, METASTORE_CMP_MOD, s->mod_revision },
 		{ (const uint8_t *)ckey, cklen, METASTORE_CMP_CREATE, c->controller_epoch },
+		{ (const uint8_t *)rkey, rklen, METASTORE_CMP_MOD, req ? req->revision : 0 },
 	};
-	struct metastore_txn_op put = { METASTORE_TXN_PUT, (const uint8_t *)w->key,
-		                        w->key_len,        (const uint8_t *)w->value,
-		                        w->value_len,      0 };
-	struct metastore_txn txn = { cmps, 2, &put, 1 };
+	struct metastore_txn_op ops[2];
+	size_t n_ops = 0;
+	if (ns)
+		ops[n_ops++] =
+		    (struct metastore_txn_op){ METASTORE_TXN_PUT, (const uint8_t *)w->key,
+			                       w->key_len,        (const uint8_t *)w->value,
+			                       w->value_len,      0 };
+	if (req)
+		ops[n_ops++] = (struct metastore_txn_op){
+			METASTORE_TXN_DELETE, (const uint8_t *)rkey, rklen, NULL, 0, 0
+		};
+	struct metastore_txn txn = { cmps, req ? 3 : 2, ops, n_ops };
+	if (!ns) {
+		free(w->value);
+		w->value = NULL; /* nothing of ours for the view to take from the answer */
+	}
 	s->writing = true;
 	c->ops_inflight++;
 	w->op.done = partition_write_done;
@@ -1040,6 +1107,27 @@ static bool desired_state(const struct cluster *c, const struct cluster_topic *t
 	return true;
 }
 
+/* AlterPartition's checks: made by the partition's leader in its epoch, on the state the view
+ * holds, to an ISR of distinct live replicas that includes the leader. */
+static bool isr_request_valid(const struct cluster *c, const struct cluster_topic *t, int32_t p)
+{
+	const struct cluster_pstate *s = &t->states[p];
+	const struct cluster_isr_req *q = &t->reqs[p];
+	if (q->base != s->mod_revision || q->leader != s->leader ||
+	    q->leader_epoch != s->leader_epoch || q->isr_count < 1)
+		return false;
+	bool has_leader = false;
+	for (int32_t i = 0; i < q->isr_count; i++) {
+		if (!cluster_topic_has_replica(t, p, q->isr[i]) || !alive(c, q->isr[i]))
+			return false;
+		for (int32_t j = 0; j < i; j++)
+			if (q->isr[j] == q->isr[i])
+				return false;
+		has_leader |= q->isr[i] == q->leader;
+	}
+	return has_leader;
+}
+
 static void reconcile_now(struct io_op *op, int32_t res, uint32_t flags)
 {
 	(void)res;
@@ -1058,7 +1146,28 @@ static void reconcile_now(struct io_op *op, int32_t res, uint32_t flags)
 			if (ns.leader != t->states[p].leader)
 				diag_info("cluster: %s-%d: leader %d -> %d, epoch %d", t->name, p,
 				          t->states[p].leader, ns.leader, ns.leader_epoch);
-			write_pstate(c, t, p, &ns, CW_PARTITION, NULL, NULL, NULL);
+			write_pstate(c, t, p, &ns, NULL);
+		}
+	/* Then the leaders' ISR change requests, once nothing above is due for the partition. */
+	for (struct cluster_topic *t = c->topics; t; t = t->next)
+		for (int32_t p = 0; p < t->partitions_count; p++) {
+			if (c->ops_inflight >= CLUSTER_WRITES_MAX)
+				return;
+			struct cluster_pstate ns;
+			if (!t->reqs[p].present || t->states[p].writing ||
+			    desired_state(c, t, p, &ns))
+				continue;
+			bool ok = isr_request_valid(c, t, p);
+			diag_info("cluster: %s-%d: %s leader %d's ISR change to %d member(s)",
+			          t->name, p, ok ? "taking" : "refusing", t->reqs[p].leader,
+			          t->reqs[p].isr_count);
+			if (ok) {
+				ns = t->states[p];
+				ns.isr_count = t->reqs[p].isr_count;
+				memcpy(ns.isr, t->reqs[p].isr,
+				       sizeof(int32_t) * (size_t)ns.isr_count);
+			}
+			write_pstate(c, t, p, ok ? &ns : NULL, &t->reqs[p]);
 		}
 }
 
@@ -1111,6 +1220,7 @@ static void tick(struct io_op *op, int32_t res, uint32_t flags)
 	}
 	if (c->controller_id < 0)
 		campaign(c);
+	resolve_proposals(c, false); /* deadlines */
 	c->tick_armed = true;
 	reactor_timer_start(c->r, &c->tick, tick, CLUSTER_TICK_MS * 1000000ull);
 }
@@ -1210,11 +1320,19 @@ int cluster_create_topic(struct cluster *c, const char *name, int32_t partitions
 static void delete_parts_done(struct metastore_op *op)
 {
 	struct cwrite *w = op->arg;
-	w->c->ops_inflight--;
+	struct cluster *c = w->c;
 	if (op->err)
 		w->err = op->err;
 	else if (op->revision > w->wait_revision)
 		w->wait_revision = op->revision;
+	if (!w->err && !w->withdrawing) {
+		/* Then any ISR change request left (withdrawing marks this second step). */
+		w->withdrawing = true;
+		w->key_len = key_of(c, w->key, sizeof(w->key), "isr/%s/", w->topic);
+		metastore_delete(c->ms, &w->op, w->key, w->key_len, true);
+		return;
+	}
+	c->ops_inflight--;
 	cwrite_wait(w);
 }
 
@@ -1277,6 +1395,99 @@ int cluster_alter_topic_configs(struct cluster *c, const char *name, int32_t con
 	return 0;
 }
 
+static void proposal_finish(struct cluster *c, struct cwrite *w, int err, int64_t revision)
+{
+	for (struct cwrite **pp = &c->proposals; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	w->isr_done(w->arg, err, revision);
+	free(w->value);
+	free(w);
+}
+
+static void withdraw_done(struct metastore_op *op)
+{
+	struct cwrite *w = op->arg;
+	struct cluster *c = w->c;
+	c->ops_inflight--;
+	w->withdrawing = false;
+	if (op->err == 0 && op->succeeded) {
+		proposal_finish(c, w, -ETIMEDOUT, 0);
+		return;
+	}
+	/* The controller took it meanwhile (the view will say how), or etcd did not answer:
+	 * either way the proposal stays pending; a failed withdrawal is retried. */
+	w->deadline_ms = clock_mono_ms() + CLUSTER_ISR_WAIT_MS;
+}
+
+/* Decides this leader's pending proposals from the view: the partition's state moved past the
+ * proposal's base (taken: 0, if it is the proposal; otherwise -ESTALE), or the request key is
+ * gone with the state unchanged (refused), or nobody decided in time (withdrawn). A proposal
+ * counts as failed only once its request can no longer be taken, so the leader never drops a
+ * member that etcd may hold. */
+static void resolve_proposals(struct cluster *c, bool stopping)
+{
+	int64_t now = clock_mono_ms();
+	for (struct cwrite *w = c->proposals, *next; w; w = next) {
+		next = w->next;
+		if (w->withdrawing)
+			continue;
+		struct cluster_topic *t = find_topic(c, w->topic, strlen(w->topic));
+		if (stopping || !t || w->partition >= t->partitions_count) {
+			proposal_finish(c, w, stopping ? -ECANCELED : -ESTALE, 0);
+			continue;
+		}
+		const struct cluster_pstate *s = &t->states[w->partition];
+		const struct cluster_isr_req *q = &t->reqs[w->partition];
+		if (s->mod_revision > w->base) {
+			bool taken =
+			    s->leader == c->id && s->leader_epoch == w->epoch &&
+			    s->isr_count == w->isr_count &&
+			    memcmp(s->isr, w->isr, sizeof(int32_t) * (size_t)w->isr_count) == 0;
+			proposal_finish(c, w, taken ? 0 : -ESTALE, s->mod_revision);
+		} else if (c->view_revision >= w->wait_revision &&
+		           (!q->present || q->revision != w->wait_revision)) {
+			proposal_finish(c, w, -ESTALE, 0);
+		} else if (now >= w->deadline_ms) {
+			char rkey[KEY_BYTES];
+			size_t rklen =
+			    key_of(c, rkey, sizeof(rkey), "isr/%s/%d", w->topic, w->partition);
+			struct metastore_cmp cmp = { (const uint8_t *)rkey, rklen,
+				                     METASTORE_CMP_MOD, w->wait_revision };
+			struct metastore_txn_op del = {
+				METASTORE_TXN_DELETE, (const uint8_t *)rkey, rklen, NULL, 0, 0
+			};
+			struct metastore_txn txn = { &cmp, 1, &del, 1 };
+			w->withdrawing = true;
+			c->ops_inflight++;
+			w->op.done = withdraw_done;
+			metastore_txn(c->ms, &w->op, &txn);
+		}
+	}
+}
+
+static void isr_request_done(struct metastore_op *op)
+{
+	struct cwrite *w = op->arg;
+	struct cluster *c = w->c;
+	c->ops_inflight--;
+	if (op->err || !op->succeeded) {
+		/* Not written: the state moved first, or etcd failed. */
+		w->isr_done(w->arg, op->err ? op->err : -ESTALE, 0);
+		free(w->value);
+		free(w);
+		return;
+	}
+	w->wait_revision = op->revision;
+	w->deadline_ms = clock_mono_ms() + CLUSTER_ISR_WAIT_MS;
+	w->next = c->proposals;
+	c->proposals = w;
+	schedule_reconcile(c); /* a controller leading this very partition decides at once */
+	resolve_proposals(c, c->state == REG_STOPPING);
+}
+
 int cluster_propose_isr(struct cluster *c, const char *topic, int32_t partition, const int32_t *isr,
                         int32_t isr_count, void (*done)(void *arg, int err, int64_t revision),
                         void *arg)
@@ -1286,12 +1497,41 @@ int cluster_propose_isr(struct cluster *c, const char *topic, int32_t partition,
 	    isr_count > CLUSTER_REPLICAS_MAX)
 		return -EINVAL;
 	const struct cluster_pstate *s = &t->states[partition];
-	if (s->leader != c->id || !cluster_may_lead(c))
+	if (s->leader != c->id || !cluster_may_lead(c) || c->state == REG_STOPPING)
 		return -EPERM;
-	struct cluster_pstate ns = *s;
-	ns.isr_count = isr_count;
-	memcpy(ns.isr, isr, sizeof(int32_t) * (size_t)isr_count);
-	return write_pstate(c, t, partition, &ns, CW_ISR, NULL, arg, done);
+	for (struct cwrite *w = c->proposals; w; w = w->next)
+		if (w->partition == partition && strcmp(w->topic, topic) == 0)
+			return -EBUSY;
+	struct cwrite *w = cwrite_new(c, CW_ISR, NULL, arg);
+	if (!w)
+		return -ENOMEM;
+	w->isr_done = done;
+	snprintf(w->topic, sizeof(w->topic), "%s", t->name);
+	w->partition = partition;
+	w->base = s->mod_revision;
+	w->epoch = s->leader_epoch;
+	w->isr_count = isr_count;
+	memcpy(w->isr, isr, sizeof(int32_t) * (size_t)isr_count);
+	w->key_len = key_of(c, w->key, sizeof(w->key), "isr/%s/%d", t->name, partition);
+	w->value = json_text(json_pack("{s:i,s:i,s:o,s:I}", "leader", c->id, "leader_epoch",
+	                               s->leader_epoch, "isr", int_array(isr, isr_count), "base",
+	                               (json_int_t)w->base),
+	                     &w->value_len);
+	if (!w->value) {
+		free(w);
+		return -ENOMEM;
+	}
+	char pkey[KEY_BYTES];
+	size_t pklen = key_of(c, pkey, sizeof(pkey), "partitions/%s/%d", t->name, partition);
+	struct metastore_cmp cmp = { (const uint8_t *)pkey, pklen, METASTORE_CMP_MOD, w->base };
+	struct metastore_txn_op put = { METASTORE_TXN_PUT, (const uint8_t *)w->key,
+		                        w->key_len,        (const uint8_t *)w->value,
+		                        w->value_len,      0 };
+	struct metastore_txn txn = { &cmp, 1, &put, 1 };
+	c->ops_inflight++;
+	w->op.done = isr_request_done;
+	metastore_txn(c->ms, &w->op, &txn);
+	return 0;
 }
 
 /* ---- the view, for the server ---------------------------------------------------------------- */
@@ -1390,6 +1630,7 @@ static void stop_progress(struct cluster *c)
 		}
 	}
 	bool waiting_leaders = c->watching && leads_any(c) && now < c->stop_deadline;
+	resolve_proposals(c, true); /* those not being withdrawn end now */
 	if (!c->revoke_sent || waiting_leaders || c->op_busy || c->keepalive_busy ||
 	    c->campaign_busy || c->ops_inflight || c->reconcile_scheduled || c->notify_scheduled) {
 		c->tick_armed = true;

@@ -12,6 +12,8 @@
  *   topics/<name>          {"partitions":n,"replication_factor":r,
  *                           "replicas":[[1,2,3],...],"configs":{"k":"v",...}}
  *   partitions/<name>/<p>  {"leader":id,"leader_epoch":e,"isr":[...]}
+ *   isr/<name>/<p>         {"leader":id,"leader_epoch":e,"isr":[...],"base":rev}  a leader's
+ *                          ISR change, waiting for the controller
  *
  * A partition whose key was never written is in its initial state: leader the first replica,
  * epoch 0, ISR every replica. The controller epoch is the controller key's create revision.
@@ -29,8 +31,12 @@
  *     epoch + 1 and the dead brokers out of the ISR; with no live ISR member the partition has
  *     no leader (-1) until one comes back (unclean election is never done). It also removes
  *     dead brokers from the ISR of partitions whose leader lives;
- *   - the leader writes ISR changes of its partitions (Kafka's pre-KIP-497 design, without the
- *     controller round trip);
+ *   - the leader asks for ISR changes of its partitions through the controller (KIP-497's
+ *     AlterPartition, carried by etcd): it writes a request key, on condition that the
+ *     partition's state is still the one it proposed on; the controller checks the request
+ *     (same leader and epoch, same state, members live replicas, the leader among them) and
+ *     writes the new state while deleting the request, in one transaction, or deletes a request
+ *     it refuses;
  *   - any broker creates and deletes topics (create-if-absent of the topic key).
  *
  * Every partition write is a transaction comparing the partition key's mod revision with the one
@@ -92,6 +98,17 @@ struct cluster_pstate {
 	bool writing; /* a write of this partition is in flight */
 };
 
+/* A leader's ISR change waiting for the controller (isr/<t>/<p>). */
+struct cluster_isr_req {
+	bool present;
+	int32_t leader;
+	int32_t leader_epoch;
+	int32_t isr_count;
+	int32_t isr[CLUSTER_REPLICAS_MAX];
+	int64_t base;     /* the partition key's mod revision the leader proposed on */
+	int64_t revision; /* the request key's mod revision */
+};
+
 struct cluster_topic {
 	char *name; /* owned */
 	int32_t partitions_count;
@@ -102,6 +119,7 @@ struct cluster_topic {
 	char **config_keys, **config_values; /* owned */
 	int64_t create_revision;
 	/* private */
+	struct cluster_isr_req *reqs; /* one per partition: a leader's pending ISR change */
 	bool seen;
 	struct cluster_topic *next;
 };
@@ -159,12 +177,12 @@ int cluster_alter_topic_configs(struct cluster *c, const char *name, int32_t con
                                 void (*done)(void *arg, int err), void *arg);
 
 /*
- * The leader's ISR change: writes {leader: this broker, the epoch it leads in, isr} if the
- * partition's state is still the one in the view (mod revision) and the controller is still the
- * one known. done(arg, err, revision): 0 once etcd has it at revision (the view may still
- * trail), -ESTALE when a
- * compare failed (the view will bring the newer state), or the store's error. Returns -EBUSY
- * while an earlier write of the partition is in flight, -EPERM when this broker does not lead it.
+ * The leader's ISR change, through the controller (see above). done(arg, err, revision) once
+ * it is decided: 0 when the view holds the new state, written at revision; -ESTALE when the
+ * state changed otherwise first or the controller refused it; -ETIMEDOUT when no controller
+ * decided within CLUSTER_ISR_WAIT_MS (the request is withdrawn); -ECANCELED at cluster_stop;
+ * or the store's error. Returns -EBUSY while an earlier proposal of the partition is pending,
+ * -EPERM when this broker does not lead it.
  */
 int cluster_propose_isr(struct cluster *c, const char *topic, int32_t partition, const int32_t *isr,
                         int32_t isr_count, void (*done)(void *arg, int err, int64_t revision),

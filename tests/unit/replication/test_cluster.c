@@ -248,7 +248,17 @@ Test(cluster, elections, .init = setup, .fini = teardown)
 	struct pwait w = { t.c[other], "orders", 0, next, 1, 2 };
 	cr_assert(wait_for(state_is, &w, 10), "the next replica of the ISR leads in epoch 1");
 
-	/* An ISR change by the new leader, then a stale one. */
+	/* ISR changes go through the controller: one naming a dead broker is refused, one
+	 * from a broker that does not lead is not even sent. */
+	int32_t bad[] = { next, l0 };
+	done_err = 1;
+	cr_assert_eq(cluster_propose_isr(t.c[next], "orders", 0, bad, 2, isr_done, NULL), 0);
+	cr_assert(wait_for(done_set, NULL, 10));
+	cr_assert_eq(done_err, -ESTALE);
+	cr_assert_eq(cluster_propose_isr(t.c[other == next ? 3 - l0 - next : other], "orders", 0,
+	                                 bad, 2, isr_done, NULL),
+	             -EPERM);
+	/* An ISR change by the new leader, taken. */
 	int32_t isr1[] = { next };
 	done_err = 1;
 	cr_assert_eq(cluster_propose_isr(t.c[next], "orders", 0, isr1, 1, isr_done, NULL), 0);
