@@ -50,8 +50,9 @@ struct topic {
 	struct topic_config cfg;
 	enum topic_state state;
 	bool internal;
-	bool in_cluster;  /* the cluster's view has had it (deleted here when the view loses it) */
-	unsigned opening; /* partitions still being opened by helper jobs */
+	bool in_cluster; /* the cluster's view has had it (deleted here when the view loses it) */
+	bool unknown_warned; /* on disk, never in the view: said once */
+	unsigned opening;    /* partitions still being opened by helper jobs */
 	struct broker *broker;
 	struct topic *hnext;
 };

@@ -389,6 +389,12 @@ static void retire_local(void *arg, struct topic *t)
 	if (!busy && t->in_cluster && !t->internal) {
 		diag_info("topic %s: deleted in the cluster; deleting it here", t->name);
 		broker_delete_topic(R->srv->broker, kstr_from(t->name));
+	} else if (!t->in_cluster && !t->internal && !t->unknown_warned) {
+		/* Never in this process's view (deleted while this broker was down, or from a
+		 * store it no longer uses): kept, since the data may matter, but not served. */
+		diag_warn("topic %s: on disk here but not in the cluster: kept, not served",
+		          t->name);
+		t->unknown_warned = true;
 	}
 }
 
