@@ -148,13 +148,26 @@ static void isr_written(void *arg, int err, int64_t revision)
 	struct replicas *R = rp_owner(rp);
 	rp->isr_writing = false;
 	if (rp->role == ROLE_LEADER && rp->ls.proposing) {
-		if (err == 0)
+		if (err == 0) {
 			leader_isr_written(&rp->ls, revision);
-		else
+		} else {
 			leader_proposal_failed(&rp->ls);
+			/* The state that made it fail may already be in the view with members the
+			 * proposal added: take it now, before the high watermark is looked at, so
+			 * the leader never counts an ISR narrower than etcd's. */
+			const struct cluster_topic *ct =
+			    rp->orphan ? NULL
+			               : cluster_find_topic(R->cluster, rp->slot->topic->name,
+			                                    strlen(rp->slot->topic->name));
+			if (ct && rp->slot->index < ct->partitions_count) {
+				const struct cluster_pstate *s = &ct->states[rp->slot->index];
+				if (s->leader == R->me && s->leader_epoch == rp->leader_epoch)
+					leader_view_isr(&rp->ls, s->isr, s->isr_count,
+					                s->mod_revision);
+			}
+		}
 		leader_update_hw(rp);
-		/* A shrink may have let the high watermark pass waiting records; a failed
-		 * proposal leaves the wider ISR on record, which is safe. */
+		/* A shrink may have let the high watermark pass waiting records. */
 		purgatory_wake(rp->slot, false);
 	}
 	R->calls--;

@@ -23,7 +23,10 @@ if (brokers.length < 3 || !['setup', 'after-kill'].includes(phase)) {
   process.exit(2)
 }
 const logs = []
-const kc = id => client(brokers[0], id, logs, { brokers })
+// Retries that outlast a failover (the lease, broker.session.timeout.ms=3000 here, must expire
+// before a new leader is elected): the common client's give up after about 2 s.
+const retry = { retries: 12, initialRetryTime: 200, maxRetryTime: 2000 }
+const kc = id => client(brokers[0], id, logs, { brokers, retry })
 const kafka = kc('kc-admin')
 const admin = kafka.admin()
 const checks = new Checks('cluster', logs)
