@@ -1546,16 +1546,6 @@ int32_t cluster_controller_id(const struct cluster *c)
 	return c->controller_id;
 }
 
-int32_t cluster_broker_id(const struct cluster *c)
-{
-	return c->id;
-}
-
-int64_t cluster_view_revision(const struct cluster *c)
-{
-	return c->view_revision;
-}
-
 const struct cluster_broker *cluster_brokers(const struct cluster *c, size_t *count)
 {
 	*count = c->brokers_count;
@@ -1564,10 +1554,7 @@ const struct cluster_broker *cluster_brokers(const struct cluster *c, size_t *co
 
 const struct cluster_broker *cluster_find_broker(const struct cluster *c, int32_t id)
 {
-	for (size_t i = 0; i < c->brokers_count; i++)
-		if (c->brokers[i].id == id)
-			return &c->brokers[i];
-	return NULL;
+	return find_broker((struct cluster *)c, id);
 }
 
 const struct cluster_topic *cluster_topics(const struct cluster *c)

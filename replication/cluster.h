@@ -143,11 +143,8 @@ void cluster_stop(struct cluster *c, void (*done)(void *arg), void *arg);
 bool cluster_may_lead(const struct cluster *c);
 bool cluster_is_controller(const struct cluster *c);
 int32_t cluster_controller_id(const struct cluster *c); /* -1: none known */
-int32_t cluster_broker_id(const struct cluster *c);
 /* The cluster's id (Metadata's ClusterId, the same from every broker), NULL until known. */
 const char *cluster_id(const struct cluster *c);
-/* The last revision the view reflects. */
-int64_t cluster_view_revision(const struct cluster *c);
 
 /* The live brokers, sorted by id. */
 const struct cluster_broker *cluster_brokers(const struct cluster *c, size_t *count);

@@ -99,10 +99,9 @@ int64_t leader_high_watermark(struct leader_state *ls, int64_t leader_end)
 	return ls->hw;
 }
 
-bool leader_isr_change(const struct leader_state *ls, int64_t leader_leo, int64_t now_ms,
-                       int64_t lag_max_ms, int32_t *out, int32_t *out_count)
+bool leader_isr_change(const struct leader_state *ls, int64_t now_ms, int64_t lag_max_ms,
+                       int32_t *out, int32_t *out_count)
 {
-	(void)leader_leo;
 	if (ls->proposing)
 		return false;
 	int32_t n = 0;

@@ -74,8 +74,8 @@ bool leader_in_isr(const struct leader_state *ls, int32_t id);
 /* The ISR change due now, if any: lagging members out, caught-up replicas in. Returns true and
  * fills out (the whole new ISR) when one is due and none is pending; the caller proposes it
  * and calls leader_proposing, then leader_isr_written or leader_proposal_failed. */
-bool leader_isr_change(const struct leader_state *ls, int64_t leader_leo, int64_t now_ms,
-                       int64_t lag_max_ms, int32_t *out, int32_t *out_count);
+bool leader_isr_change(const struct leader_state *ls, int64_t now_ms, int64_t lag_max_ms,
+                       int32_t *out, int32_t *out_count);
 void leader_proposing(struct leader_state *ls, const int32_t *isr, int32_t isr_count);
 /* etcd has the proposal, at revision. */
 void leader_isr_written(struct leader_state *ls, int64_t revision);

@@ -46,12 +46,19 @@ struct topic *broker_topic(const struct broker *b, struct kstr name)
 	return NULL;
 }
 
-struct partition *broker_partition(const struct broker *b, struct kstr name, int32_t index)
+struct pslot *broker_slot(const struct broker *b, struct kstr name, int32_t index)
 {
 	struct topic *t = broker_topic(b, name);
-	if (!t || t->state != TOPIC_LIVE || index < 0 || index >= t->partitions_count)
+	if (!t || t->state != TOPIC_LIVE || index < 0 || index >= t->partitions_count ||
+	    !t->parts[index])
 		return NULL;
-	return t->parts[index];
+	return &t->slots[index];
+}
+
+struct partition *broker_partition(const struct broker *b, struct kstr name, int32_t index)
+{
+	struct pslot *slot = broker_slot(b, name, index);
+	return slot ? slot->topic->parts[slot->index] : NULL;
 }
 
 static int table_insert(struct broker *b, struct topic *t)

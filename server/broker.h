@@ -82,6 +82,10 @@ int broker_open(struct broker **out, struct reactor *r, const struct config *cfg
 void broker_close(struct broker *b);
 
 struct topic *broker_topic(const struct broker *b, struct kstr name);
+/* The partition's slot (its partition: slot->topic->parts[slot->index]), or NULL when the topic
+ * or partition does not exist, is not live or is not open yet: one lookup for handlers that
+ * need both. */
+struct pslot *broker_slot(const struct broker *b, struct kstr name, int32_t index);
 /* The partition, or NULL when the topic or partition does not exist or is not live. */
 struct partition *broker_partition(const struct broker *b, struct kstr topic, int32_t index);
 

@@ -327,15 +327,14 @@ static bool read_part(struct fetch_state *st, struct fetch_part *fp)
 		.preferred_read_replica = -1,
 		.records = { NULL, 0 },
 	};
-	struct partition *p = broker_partition(st->srv->broker, fp->topic, fp->in->partition);
-	if (!p) {
+	struct pslot *slot = broker_slot(st->srv->broker, fp->topic, fp->in->partition);
+	if (!slot) {
 		out->error_code = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
 		st->error_seen = true;
 		return true;
 	}
-	struct topic *t = broker_topic(st->srv->broker, fp->topic);
-	int16_t code = replica_leader_check(st->srv, &t->slots[fp->in->partition],
-	                                    fp->in->current_leader_epoch);
+	struct partition *p = slot->topic->parts[slot->index];
+	int16_t code = replica_leader_check(st->srv, slot, fp->in->current_leader_epoch);
 	if (code != KAFKA_NONE) {
 		out->error_code = code;
 		st->error_seen = true;
@@ -490,10 +489,10 @@ void handle_fetch(struct server *srv, struct request *req)
 	 * follow from it. */
 	if (st->r.replica_id >= 0)
 		for (size_t i = 0; i < n; i++) {
-			struct topic *t = broker_topic(srv->broker, st->parts[i].topic);
-			int32_t idx = st->parts[i].in->partition;
-			if (t && t->state == TOPIC_LIVE && idx >= 0 && idx < t->partitions_count)
-				replica_follower_fetched(srv, &t->slots[idx], st->r.replica_id,
+			struct pslot *slot = broker_slot(srv->broker, st->parts[i].topic,
+			                                 st->parts[i].in->partition);
+			if (slot)
+				replica_follower_fetched(srv, slot, st->r.replica_id,
 				                         st->parts[i].in->fetch_offset);
 		}
 	evaluate(st);

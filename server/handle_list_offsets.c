@@ -57,13 +57,13 @@ static bool answer_part(struct list_state *st, struct list_offsets_request_parti
 		.timestamp = -1,
 		.offset = -1,
 	};
-	struct partition *p = broker_partition(st->srv->broker, topic, in->partition_index);
-	if (!p) {
+	struct pslot *slot = broker_slot(st->srv->broker, topic, in->partition_index);
+	if (!slot) {
 		out->error_code = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
 		return true;
 	}
-	struct topic *t = broker_topic(st->srv->broker, topic);
-	out->error_code = replica_leader_check(st->srv, &t->slots[in->partition_index], -1);
+	struct partition *p = slot->topic->parts[slot->index];
+	out->error_code = replica_leader_check(st->srv, slot, -1);
 	if (out->error_code != KAFKA_NONE)
 		return true;
 	if (in->timestamp == LIST_OFFSETS_EARLIEST) {

@@ -75,22 +75,22 @@ void handle_offset_for_leader_epoch(struct server *srv, struct request *req)
 		for (int32_t i = 0; i < in->partitions_count; i++) {
 			const struct offset_for_leader_epoch_request_partition *pi =
 			    &in->partitions[i];
-			struct partition *p =
-			    broker_partition(srv->broker, in->topic, pi->partition);
-			offset_for_leader_epoch_answer(p, pi, &out->partitions[i]);
-			if (p && out->partitions[i].error_code == KAFKA_NONE) {
-				struct topic *tp = broker_topic(srv->broker, in->topic);
-				int16_t code = replica_leader_check(srv, &tp->slots[pi->partition],
-				                                    pi->current_leader_epoch);
-				if (code != KAFKA_NONE)
-					out->partitions[i] =
-					    (struct offset_for_leader_epoch_response_partition){
-						    .error_code = code,
-						    .partition = pi->partition,
-						    .leader_epoch = -1,
-						    .end_offset = -1,
-					    };
-			}
+			struct pslot *slot = broker_slot(srv->broker, in->topic, pi->partition);
+			int16_t code =
+			    slot ? replica_leader_check(srv, slot, pi->current_leader_epoch)
+			         : KAFKA_NONE;
+			if (code != KAFKA_NONE)
+				out->partitions[i] =
+				    (struct offset_for_leader_epoch_response_partition){
+					    .error_code = code,
+					    .partition = pi->partition,
+					    .leader_epoch = -1,
+					    .end_offset = -1,
+				    };
+			else
+				offset_for_leader_epoch_answer(
+				    slot ? slot->topic->parts[slot->index] : NULL, pi,
+				    &out->partitions[i]);
 		}
 	}
 	offset_for_leader_epoch_response_encode(&req->resp, req->hdr.api_version, &resp);

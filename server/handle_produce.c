@@ -264,15 +264,15 @@ void handle_produce(struct server *srv, struct request *req)
 				.log_start_offset = -1,
 			};
 			int16_t code = precheck(st, &pd->records);
-			struct topic *topic = broker_topic(srv->broker, td->name);
-			pp->part = broker_partition(srv->broker, td->name, pd->index);
-			if (code == KAFKA_NONE && !pp->part)
+			struct pslot *slot = broker_slot(srv->broker, td->name, pd->index);
+			if (code == KAFKA_NONE && !slot)
 				code = KAFKA_UNKNOWN_TOPIC_OR_PARTITION;
 			if (code != KAFKA_NONE) {
 				part_done(pp, code);
 				continue;
 			}
-			pp->slot = &topic->slots[pd->index];
+			pp->slot = slot;
+			pp->part = slot->topic->parts[slot->index];
 			code = replica_produce_check(srv, pp->slot, st->r.acks, &pp->epoch);
 			if (code != KAFKA_NONE) {
 				part_done(pp, code);

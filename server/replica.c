@@ -124,8 +124,7 @@ static void maybe_propose_isr(struct replicas *R, struct replica_part *rp)
 	if (!p || rp->role != ROLE_LEADER || rp->isr_writing || R->stopping)
 		return;
 	int32_t isr[CLUSTER_REPLICAS_MAX], n;
-	if (!leader_isr_change(&rp->ls, partition_log_end_offset(p), clock_mono_ms(), R->lag_max_ms,
-	                       isr, &n))
+	if (!leader_isr_change(&rp->ls, clock_mono_ms(), R->lag_max_ms, isr, &n))
 		return;
 	int rc = cluster_propose_isr(R->cluster, rp->slot->topic->name, rp->slot->index, isr, n,
 	                             isr_written, rp);
@@ -754,14 +753,6 @@ int64_t replica_read_limit(struct server *srv, struct partition *p, int32_t repl
 struct cluster *replica_cluster(struct server *srv)
 {
 	return srv->replicas ? srv->replicas->cluster : NULL;
-}
-
-int32_t replica_leader_epoch(struct server *srv, struct pslot *slot)
-{
-	if (!srv->replicas)
-		return -1;
-	struct replica_part *rp = rp_of(slot);
-	return rp ? rp->leader_epoch : -1;
 }
 
 /* ---- topics in a cluster --------------------------------------------------------------------- */

@@ -106,7 +106,5 @@ void replica_main_loop(struct server *srv);
 
 /* Metadata and FindCoordinator: the cluster's view, NULL in single-broker mode. */
 struct cluster *replica_cluster(struct server *srv);
-/* The partition's leader epoch as the cluster knows it (-1 single broker). */
-int32_t replica_leader_epoch(struct server *srv, struct pslot *slot);
 
 #endif

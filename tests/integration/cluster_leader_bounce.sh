@@ -11,7 +11,7 @@
 # the first acknowledgement of a send made after it (so by the new leader), as
 # "failover_ms: round N: X", and their median; and when the ISR observer first saw another
 # leader ("leader_seen_ms": the election, the lease's expiry mostly; what failover_ms adds is
-# the client's retry backoff, up to 1 s). Skips (77) while taped has no cluster mode.
+# the client's retry backoff, up to 1 s).
 set -uo pipefail
 TEST_NAME=cluster_leader_bounce
 . "$(dirname "$0")/cluster_lib.sh"

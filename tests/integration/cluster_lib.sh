@@ -18,8 +18,8 @@
 #                               DIR/broker-ID.out/.err, listening and advertised on
 #                               127.0.0.1:BROKER_PORT[ID], metadata.store=etcd://$ETCD_ENDPOINT;
 #                               the overrides are kept for restart_broker. Waits for
-#                               "taped: listening on" (15 s). Skips (77) when taped has no
-#                               cluster mode yet. Sets BROKER_PID[ID]
+#                               "taped: listening on" (15 s); fails if it exits first.
+#                               Sets BROKER_PID[ID]
 #   stop_broker ID              SIGTERM, SIGKILL after 10 s; returns taped's exit status
 #   kill_broker ID [SIG]        SIG (default KILL) to broker ID; reaped when it ends it. A
 #                               broker sent STOP is left out of cluster_bootstrap (a stopped
@@ -169,9 +169,6 @@ start_broker() {
 			wait "$pid"
 			local rc=$?
 			BROKER_PID[$id]=
-			# The keys issue 7 adds: until then, skip rather than fail.
-			grep -qE 'only local is available|(offsets\.topic\.replication\.factor|broker\.session\.timeout\.ms|replica\.lag\.time\.max\.ms|cluster\.name): unknown configuration key' "$err" &&
-				skip "taped has no cluster mode yet: $(tail -1 "$err")"
 			fail "broker $id exited ($rc) before listening: $(tail -3 "$err")"
 		fi
 		sleep 0.1
