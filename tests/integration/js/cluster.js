@@ -49,11 +49,18 @@ async function readAll(from, to) {
   const m = await startRecording(kc(`kc-${phase}`), GROUP, TOPIC, seen, {
     run: { autoCommit: true, autoCommitInterval: 100 },
   })
-  await waitFor(
-    () => PARTS.every(p => seen.some(r => r.partition === p && r.offset === to - 1)),
-    30000,
-    `every partition read up to ${to - 1}`
-  )
+  const counts = () =>
+    PARTS.map(p => `p${p}: ${seen.filter(r => r.partition === p).length} records`).join(', ')
+  try {
+    await waitFor(
+      () => PARTS.every(p => seen.some(r => r.partition === p && r.offset === to - 1)),
+      30000,
+      `every partition read up to ${to - 1}`
+    )
+  } catch (e) {
+    throw new Error(`${e.message} (read: ${counts()}; member ${m.member}, assignment ` +
+      `${JSON.stringify(m.assignment)})`)
+  }
   for (const p of PARTS) {
     const offsets = new Set(seen.filter(r => r.partition === p).map(r => r.offset))
     const below = [...offsets].filter(o => o < from)
